@@ -1,0 +1,1110 @@
+/*
+ * Copyright (C) EduGate contributors
+ *
+ * The login and logout endpoints.  A POST walks through these steps, each
+ * Redis or directory round trip suspending the request (NGX_DONE with a
+ * reference held) until its callback finalizes the next step:
+ *
+ *   form checks -> consume the single-use CSRF token -> lockout check
+ *   -> search-then-bind in the thread pool -> store a fresh session -> 302
+ *
+ * A failure is counted per account and per client address in Redis, so
+ * that every worker and node sees the same counts.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_http_edugate_module.h"
+#include "ngx_http_edugate_redis.h"
+#include "eg_codec.h"
+#include "eg_form.h"
+#include "eg_text.h"
+#include "eg_url.h"
+
+
+#define NGX_HTTP_EDUGATE_USERNAME_MAX  128
+#define NGX_HTTP_EDUGATE_CSRF_BYTES    32
+#define NGX_HTTP_EDUGATE_CSRF_LEN      43
+#define NGX_HTTP_EDUGATE_CSRF_KEY_LEN  (sizeof("eg:csrf:") - 1             \
+                                        + NGX_HTTP_EDUGATE_HASH_LEN)
+
+
+typedef struct {
+    ngx_str_t              username;
+    ngx_str_t              password;
+    ngx_str_t              csrf;
+    ngx_str_t              return_to;
+    ngx_str_t              keys[4];         /* fail/lock for user and ip */
+    ngx_str_t              old_sid;
+    ngx_str_t              sid;
+    ngx_str_t              new_csrf;
+    ngx_uint_t             status;
+    const char            *code;
+    eg_identity_t         *identity;
+    u_char                 hash[NGX_HTTP_EDUGATE_HASH_LEN];
+} ngx_http_edugate_login_ctx_t;
+
+
+static ngx_int_t ngx_http_edugate_login_get(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc);
+static void ngx_http_edugate_login_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_edugate_login_post(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc);
+static ngx_int_t ngx_http_edugate_login_return(ngx_http_request_t *r,
+    ngx_str_t *value, ngx_str_t *out);
+static ngx_int_t ngx_http_edugate_login_keys(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc);
+static void ngx_http_edugate_login_csrf_done(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_edugate_login_lock_done(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
+    ngx_http_edugate_ldap_rc_e rc, eg_identity_t *id, const char *detail);
+static ngx_int_t ngx_http_edugate_login_failed(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc);
+static void ngx_http_edugate_login_count_done(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_edugate_login_session_done(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_edugate_login_form(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, ngx_uint_t status, const char *code);
+static void ngx_http_edugate_login_form_done(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_edugate_login_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code);
+static ngx_int_t ngx_http_edugate_login_call(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler, int argc, const char **argv,
+    const size_t *argvlen);
+static ngx_http_edugate_login_ctx_t *ngx_http_edugate_login_ctx(
+    ngx_http_request_t *r);
+static void ngx_http_edugate_logout_done(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_edugate_logout_finish(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code);
+static u_char *ngx_http_edugate_log_value(ngx_http_request_t *r,
+    ngx_str_t *v);
+
+
+/* KEYS: lock key of the account, lock key of the address */
+static const char  ngx_http_edugate_lock_script[] =
+    "return {redis.call('TTL', KEYS[1]), redis.call('TTL', KEYS[2])}";
+
+/*
+ * KEYS: fail and lock key of the account, fail and lock key of the address;
+ * ARGV: account limit, address limit, window, lockout, lockout cap.
+ * Past the limit every further failure doubles the lockout; the counter
+ * outlives the lockout so that the next failure locks again at once.
+ */
+static const char  ngx_http_edugate_fail_script[] =
+    "local function bump(ck, lk, max, win, base, cap) "
+    "local c = redis.call('INCR', ck) "
+    "local lock = 0 "
+    "if c >= max then "
+    "lock = math.floor(math.min(base * 2 ^ (c - max), cap)) "
+    "redis.call('SET', lk, c, 'EX', lock) "
+    "end "
+    "redis.call('EXPIRE', ck, win + lock) "
+    "return c "
+    "end "
+    "return {bump(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[3]), "
+    "tonumber(ARGV[4]), tonumber(ARGV[5])), "
+    "bump(KEYS[3], KEYS[4], tonumber(ARGV[2]), tonumber(ARGV[3]), "
+    "tonumber(ARGV[4]), tonumber(ARGV[5]))}";
+
+
+static ngx_str_t  ngx_http_edugate_csrf_cookie = ngx_string("edugate_csrf");
+static ngx_str_t  ngx_http_edugate_form_type =
+    ngx_string("application/x-www-form-urlencoded");
+
+
+ngx_int_t
+ngx_http_edugate_login_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+    if (lc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        return ngx_http_edugate_login_get(r, lc);
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_edugate_login_error(r, NGX_HTTP_NOT_ALLOWED,
+                                            "method_not_allowed");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_edugate_login_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_http_edugate_login_ctx_t *
+ngx_http_edugate_login_ctx(ngx_http_request_t *r)
+{
+    ngx_http_edugate_ctx_t  *ctx;
+
+    ctx = ngx_http_edugate_get_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ctx->login == NULL) {
+        ctx->login = ngx_pcalloc(r->pool,
+                                 sizeof(ngx_http_edugate_login_ctx_t));
+    }
+
+    return ctx->login;
+}
+
+
+static ngx_int_t
+ngx_http_edugate_login_get(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc)
+{
+    u_char           *buf;
+    ngx_int_t         rc;
+    eg_form_rc_e      frc;
+    eg_form_field_t   fields[1];
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(fields, sizeof(fields));
+    fields[0].name = "return";
+
+    buf = ngx_pnalloc(r->pool, r->args.len + 1);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    frc = eg_form_parse(r->args.data, r->args.len, fields, 1, buf);
+
+    if (frc != EG_FORM_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: login query: %s",
+                      eg_form_strerror(frc));
+        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_request");
+    }
+
+    rc = ngx_http_edugate_login_return(r, fields[0].seen ? &(ngx_str_t) {
+                                           fields[0].len, fields[0].value }
+                                       : NULL,
+                                       &lc->return_to);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_edugate_login_form(r, lc, NGX_HTTP_OK, NULL);
+}
+
+
+/* validates a return target; a missing one means "/" */
+
+static ngx_int_t
+ngx_http_edugate_login_return(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *out)
+{
+    ngx_uint_t                     n;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (value == NULL || value->len == 0) {
+        ngx_str_set(out, "/");
+        return NGX_OK;
+    }
+
+    n = emcf->return_hosts ? emcf->return_hosts->nelts : 0;
+
+    if (!eg_return_url_ok(value->data, value->len,
+                          n ? emcf->return_hosts->elts : NULL, n))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_return: refused return target "
+                      "\"%s\"", ngx_http_edugate_log_value(r, value));
+        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_return");
+    }
+
+    *out = *value;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_edugate_login_body(ngx_http_request_t *r)
+{
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+    if (lc == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_edugate_login_post(r, lc));
+}
+
+
+static ngx_int_t
+ngx_http_edugate_login_post(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc)
+{
+    u_char                        *body, *buf, *p;
+    u_char                         key[NGX_HTTP_EDUGATE_CSRF_KEY_LEN];
+    size_t                         len, klen[2];
+    ngx_str_t                      cookie, ret;
+    ngx_chain_t                   *cl;
+    const char                    *argv[2];
+    eg_form_rc_e                   frc;
+    eg_form_field_t                fields[4];
+    ngx_table_elt_t               *ct;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ct->value.len < ngx_http_edugate_form_type.len
+        || ngx_strncasecmp(ct->value.data, ngx_http_edugate_form_type.data,
+                           ngx_http_edugate_form_type.len) != 0
+        || (ct->value.len > ngx_http_edugate_form_type.len
+            && ct->value.data[ngx_http_edugate_form_type.len] != ';'
+            && ct->value.data[ngx_http_edugate_form_type.len] != ' '))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: unsupported_media_type: login form sent as "
+                      "\"%s\"", ct ? ngx_http_edugate_log_value(r, &ct->value)
+                                   : (u_char *) "(none)");
+        return ngx_http_edugate_login_error(r,
+                                            NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                            "unsupported_media_type");
+    }
+
+    if (r->request_body == NULL || r->request_body->temp_file) {
+        goto too_large;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > emcf->login_max_body) {
+        goto too_large;
+    }
+
+    body = ngx_pnalloc(r->pool, len + 1);
+    buf = ngx_pnalloc(r->pool, len + 1);
+    if (body == NULL || buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = body;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    ngx_memzero(fields, sizeof(fields));
+    fields[0].name = "username";
+    fields[1].name = "password";
+    fields[2].name = "csrf";
+    fields[3].name = "return";
+
+    frc = eg_form_parse(body, len, fields, 4, buf);
+
+    /* the raw form holds the password: gone as soon as it is decoded */
+    ngx_explicit_memzero(body, len);
+
+    if (frc == EG_FORM_NUL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_credentials: NUL byte in a login "
+                      "field, refused before bind");
+        return ngx_http_edugate_login_error(r, NGX_HTTP_UNAUTHORIZED,
+                                            "invalid_credentials");
+    }
+
+    if (frc != EG_FORM_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: login form: %s",
+                      eg_form_strerror(frc));
+        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_request");
+    }
+
+    ret.data = fields[3].value;
+    ret.len = fields[3].len;
+
+    if (ngx_http_edugate_login_return(r, fields[3].seen ? &ret : NULL,
+                                      &lc->return_to)
+        != NGX_OK)
+    {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    lc->username.data = fields[0].value;
+    lc->username.len = fields[0].len;
+    lc->password.data = fields[1].value;
+    lc->password.len = fields[1].len;
+    lc->csrf.data = fields[2].value;
+    lc->csrf.len = fields[2].len;
+
+    if (lc->username.len == 0
+        || lc->username.len > NGX_HTTP_EDUGATE_USERNAME_MAX
+        || eg_has_ctl(lc->username.data, lc->username.len)
+        || !eg_utf8_valid(lc->username.data, lc->username.len))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_username: refused username "
+                      "\"%s\" (%uz bytes)",
+                      ngx_http_edugate_log_value(r, &lc->username),
+                      lc->username.len);
+        return ngx_http_edugate_login_form(r, lc, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_username");
+    }
+
+    /* the form token must match its cookie, then be consumed in Redis */
+
+    if (ngx_http_edugate_get_cookie(r, &ngx_http_edugate_csrf_cookie,
+                                    &cookie)
+        != NGX_OK
+        || cookie.len != NGX_HTTP_EDUGATE_CSRF_LEN
+        || lc->csrf.len != NGX_HTTP_EDUGATE_CSRF_LEN
+        || !eg_const_eq(cookie.data, lc->csrf.data, cookie.len))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: bad_csrf: login form token missing or not "
+                      "matching its cookie");
+        return ngx_http_edugate_login_form(r, lc, NGX_HTTP_FORBIDDEN,
+                                           "bad_csrf");
+    }
+
+    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &lc->old_sid)
+        != NGX_OK
+        || !ngx_http_edugate_sid_valid(&lc->old_sid))
+    {
+        ngx_str_null(&lc->old_sid);
+    }
+
+    p = ngx_cpymem(key, "eg:csrf:", sizeof("eg:csrf:") - 1);
+
+    if (eg_sha256_hex(p, lc->csrf.data, lc->csrf.len) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "GETDEL";
+    klen[0] = 6;
+    argv[1] = (const char *) key;
+    klen[1] = sizeof(key);
+
+    return ngx_http_edugate_login_call(r, ngx_http_edugate_login_csrf_done,
+                                       2, argv, klen);
+
+too_large:
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: form_too_large: login form over %uz bytes",
+                  emcf->login_max_body);
+
+    return ngx_http_edugate_login_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "form_too_large");
+}
+
+
+static void
+ngx_http_edugate_login_csrf_done(ngx_http_request_t *r, redisReply *reply)
+{
+    size_t                         len[5];
+    ngx_int_t                      rc;
+    const char                    *argv[5];
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        rc = ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          "session_store_unavailable");
+        goto done;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: bad_csrf: login form token unknown, expired "
+                      "or already used");
+        rc = ngx_http_edugate_login_form(r, lc, NGX_HTTP_FORBIDDEN,
+                                         "bad_csrf");
+        goto done;
+    }
+
+    if (ngx_http_edugate_login_keys(r, lc) != NGX_OK) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto done;
+    }
+
+    argv[0] = "EVAL";
+    len[0] = 4;
+    argv[1] = ngx_http_edugate_lock_script;
+    len[1] = sizeof(ngx_http_edugate_lock_script) - 1;
+    argv[2] = "2";
+    len[2] = 1;
+    argv[3] = (const char *) lc->keys[1].data;
+    len[3] = lc->keys[1].len;
+    argv[4] = (const char *) lc->keys[3].data;
+    len[4] = lc->keys[3].len;
+
+    rc = ngx_http_edugate_login_call(r, ngx_http_edugate_login_lock_done,
+                                     5, argv, len);
+
+done:
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* eg:fail:u:<name>, eg:lock:u:<name>, eg:fail:ip:<addr>, eg:lock:ip:<addr> */
+
+static ngx_int_t
+ngx_http_edugate_login_keys(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc)
+{
+    u_char      *p;
+    ngx_str_t   *addr;
+    ngx_uint_t   i;
+
+    static const char  *prefix[] = {
+        "eg:fail:u:", "eg:lock:u:", "eg:fail:ip:", "eg:lock:ip:"
+    };
+
+    addr = &r->connection->addr_text;
+
+    for (i = 0; i < 4; i++) {
+        lc->keys[i].len = ngx_strlen(prefix[i])
+                          + (i < 2 ? lc->username.len : addr->len);
+
+        p = ngx_pnalloc(r->pool, lc->keys[i].len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        lc->keys[i].data = p;
+        p = ngx_cpymem(p, prefix[i], ngx_strlen(prefix[i]));
+
+        if (i < 2) {
+            /* "Alice" and "alice" are one account to the directory */
+            ngx_strlow(p, lc->username.data, lc->username.len);
+
+        } else {
+            ngx_memcpy(p, addr->data, addr->len);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_edugate_login_lock_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t                      rc;
+    ngx_table_elt_t               *h;
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_INTEGER)
+    {
+        rc = ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          "session_store_unavailable");
+        goto done;
+    }
+
+    if (reply->element[0]->integer > 0 || reply->element[1]->integer > 0) {
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto done;
+        }
+
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (h->value.data == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto done;
+        }
+
+        h->value.len = ngx_sprintf(h->value.data, "%L",
+                                   ngx_max(reply->element[0]->integer,
+                                           reply->element[1]->integer))
+                       - h->value.data;
+
+        if (reply->element[0]->integer > 0) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "edugate: account_locked: login for \"%s\" "
+                          "refused for another %Ls",
+                          ngx_http_edugate_log_value(r, &lc->username),
+                          reply->element[0]->integer);
+            rc = ngx_http_edugate_login_form(r, lc,
+                                             NGX_HTTP_TOO_MANY_REQUESTS,
+                                             "account_locked");
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "edugate: too_many_attempts: logins from %V "
+                          "refused for another %Ls",
+                          &r->connection->addr_text,
+                          reply->element[1]->integer);
+            rc = ngx_http_edugate_login_form(r, lc,
+                                             NGX_HTTP_TOO_MANY_REQUESTS,
+                                             "too_many_attempts");
+        }
+
+        goto done;
+    }
+
+    if (lc->password.len == 0) {
+        /* RFC 4513 5.1.2: an empty password would be an anonymous bind */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_credentials: empty password for "
+                      "\"%s\" refused before bind",
+                      ngx_http_edugate_log_value(r, &lc->username));
+        rc = ngx_http_edugate_login_failed(r, lc);
+        goto done;
+    }
+
+    rc = ngx_http_edugate_ldap_auth(r, &lc->username, &lc->password,
+                                    ngx_http_edugate_login_ldap_done);
+
+    if (rc == NGX_OK) {
+        r->main->count++;
+        rc = NGX_DONE;
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: directory_unavailable: LDAP task not queued");
+        rc = ngx_http_edugate_login_form(r, lc, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "directory_unavailable");
+    }
+
+done:
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
+    ngx_http_edugate_ldap_rc_e rc, eg_identity_t *id, const char *detail)
+{
+    ngx_int_t                      n;
+    ngx_uint_t                     level;
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+
+    ngx_explicit_memzero(lc->password.data, lc->password.len);
+
+    switch (rc) {
+
+    case NGX_HTTP_EDUGATE_LDAP_OK:
+
+        lc->identity = ngx_palloc(r->pool, sizeof(eg_identity_t));
+        if (lc->identity == NULL) {
+            n = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        ngx_memcpy(lc->identity, id, sizeof(eg_identity_t));
+
+        n = ngx_http_edugate_session_create(r, lc->identity, &lc->sid,
+                                            lc->hash,
+                                          ngx_http_edugate_login_session_done);
+        if (n == NGX_OK) {
+            r->main->count++;
+            n = NGX_DONE;
+
+        } else {
+            n = ngx_http_edugate_login_form(r, lc,
+                                            NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "session_store_unavailable");
+        }
+
+        break;
+
+    case NGX_HTTP_EDUGATE_LDAP_BAD_CREDENTIALS:
+    case NGX_HTTP_EDUGATE_LDAP_NO_USER:
+    case NGX_HTTP_EDUGATE_LDAP_AMBIGUOUS:
+
+        /* an ambiguous match is a directory fault: fail closed, loudly */
+
+        level = (rc == NGX_HTTP_EDUGATE_LDAP_AMBIGUOUS) ? NGX_LOG_ERR
+                                                        : NGX_LOG_WARN;
+
+        ngx_log_error(level, r->connection->log, 0,
+                      "edugate: invalid_credentials: login for \"%s\" "
+                      "failed: %s",
+                      ngx_http_edugate_log_value(r, &lc->username), detail);
+
+        n = ngx_http_edugate_login_failed(r, lc);
+        break;
+
+    default:
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: directory_unavailable: %s", detail);
+
+        n = ngx_http_edugate_login_form(r, lc, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "directory_unavailable");
+        break;
+    }
+
+    ngx_http_finalize_request(r, n);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_login_failed(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc)
+{
+    u_char                        *p;
+    size_t                         len[12];
+    ngx_uint_t                     i;
+    const char                    *argv[12];
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    p = ngx_pnalloc(r->pool, 5 * NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    len[0] = 4;
+    argv[1] = ngx_http_edugate_fail_script;
+    len[1] = sizeof(ngx_http_edugate_fail_script) - 1;
+    argv[2] = "4";
+    len[2] = 1;
+
+    for (i = 0; i < 4; i++) {
+        argv[3 + i] = (const char *) lc->keys[i].data;
+        len[3 + i] = lc->keys[i].len;
+    }
+
+    argv[7] = (const char *) p;
+    len[7] = ngx_sprintf(p, "%ui", emcf->max_failures) - p;
+    p += len[7];
+    argv[8] = (const char *) p;
+    len[8] = ngx_sprintf(p, "%ui", emcf->ip_max_failures) - p;
+    p += len[8];
+    argv[9] = (const char *) p;
+    len[9] = ngx_sprintf(p, "%T", emcf->fail_window) - p;
+    p += len[9];
+    argv[10] = (const char *) p;
+    len[10] = ngx_sprintf(p, "%T", emcf->lockout) - p;
+    p += len[10];
+    argv[11] = (const char *) p;
+    len[11] = ngx_sprintf(p, "%T", emcf->lockout_max) - p;
+
+    return ngx_http_edugate_login_call(r, ngx_http_edugate_login_count_done,
+                                       12, argv, len);
+}
+
+
+static void
+ngx_http_edugate_login_count_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        /* the attempt failed anyway; an uncounted failure is only logged */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: failed login of "
+                      "\"%s\" not counted",
+                      ngx_http_edugate_log_value(r, &lc->username));
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_edugate_login_form(r, lc, NGX_HTTP_UNAUTHORIZED,
+                                    "invalid_credentials"));
+}
+
+
+static void
+ngx_http_edugate_login_session_done(ngx_http_request_t *r, redisReply *reply)
+{
+    size_t                         len[3];
+    ngx_int_t                      rc;
+    ngx_str_t                      path, empty;
+    const char                    *argv[3];
+    ngx_http_edugate_login_ctx_t  *lc;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    lc = ngx_http_edugate_login_ctx(r);
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        rc = ngx_http_edugate_login_form(r, lc, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "session_store_unavailable");
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "edugate: login of \"%s\" (%s) succeeded",
+                  lc->identity->uid, lc->identity->dn);
+
+    argv[0] = "DEL";
+    len[0] = 3;
+    argv[1] = (const char *) lc->keys[0].data;
+    len[1] = lc->keys[0].len;
+    argv[2] = (const char *) lc->keys[1].data;
+    len[2] = lc->keys[1].len;
+    (void) ngx_http_edugate_redis_send(r->connection->log, 3, argv, len);
+
+    if (lc->old_sid.len) {
+        u_char  old[NGX_HTTP_EDUGATE_HASH_LEN];
+
+        if (ngx_http_edugate_hash_sid(&lc->old_sid, old) == NGX_OK) {
+            ngx_http_edugate_session_drop(r->connection->log, old);
+        }
+    }
+
+    ngx_str_set(&path, "/");
+    ngx_str_null(&empty);
+
+    if (ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &lc->sid, &path,
+                                    -1, 0)
+        != NGX_OK
+        || ngx_http_edugate_set_cookie(r, &ngx_http_edugate_csrf_cookie,
+                                       &empty, &emcf->login_url, 0, 1)
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_edugate_redirect(r, &lc->return_to));
+}
+
+
+/* renders the form with a fresh single-use CSRF token */
+
+static ngx_int_t
+ngx_http_edugate_login_form(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, ngx_uint_t status, const char *code)
+{
+    u_char      *p, key[NGX_HTTP_EDUGATE_CSRF_KEY_LEN];
+    u_char       ttl[NGX_INT_T_LEN];
+    size_t       len[5];
+    ngx_int_t    rc;
+    const char  *argv[5];
+
+    if (lc->return_to.len == 0) {
+        ngx_str_set(&lc->return_to, "/");
+    }
+
+    lc->status = status;
+    lc->code = code;
+
+    lc->new_csrf.data = ngx_pnalloc(r->pool, NGX_HTTP_EDUGATE_CSRF_LEN);
+    if (lc->new_csrf.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (eg_random_b64url(lc->new_csrf.data, NGX_HTTP_EDUGATE_CSRF_BYTES) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    lc->new_csrf.len = NGX_HTTP_EDUGATE_CSRF_LEN;
+
+    p = ngx_cpymem(key, "eg:csrf:", sizeof("eg:csrf:") - 1);
+
+    if (eg_sha256_hex(p, lc->new_csrf.data, lc->new_csrf.len) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "SET";
+    len[0] = 3;
+    argv[1] = (const char *) key;
+    len[1] = sizeof(key);
+    argv[2] = "1";
+    len[2] = 1;
+    argv[3] = "EX";
+    len[3] = 2;
+    argv[4] = (const char *) ttl;
+    len[4] = ngx_sprintf(ttl, "%d", NGX_HTTP_EDUGATE_CSRF_TTL) - ttl;
+
+    rc = ngx_http_edugate_login_call(r, ngx_http_edugate_login_form_done,
+                                     5, argv, len);
+
+    return rc;
+}
+
+
+static void
+ngx_http_edugate_login_form_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t                      rc;
+    ngx_http_edugate_login_ctx_t  *lc;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    lc = ngx_http_edugate_login_ctx(r);
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        rc = ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          "session_store_unavailable");
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    if (ngx_http_edugate_set_cookie(r, &ngx_http_edugate_csrf_cookie,
+                                    &lc->new_csrf, &emcf->login_url,
+                                    NGX_HTTP_EDUGATE_CSRF_TTL, 1)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_edugate_send_login_form(r, lc->status, lc->code,
+                                          &lc->new_csrf, &lc->return_to);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_login_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code)
+{
+    ngx_http_edugate_ctx_t  *ctx;
+
+    ctx = ngx_http_edugate_get_ctx(r);
+    if (ctx != NULL) {
+        ngx_str_set(&ctx->error, code);
+    }
+
+    return ngx_http_edugate_send_error(r, status, code, NULL);
+}
+
+
+/* a Redis round trip of a content handler: the request waits for it */
+
+static ngx_int_t
+ngx_http_edugate_login_call(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_edugate_redis_call(r, handler, argc, argv, argvlen);
+
+    if (rc == NGX_OK) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: "
+                      "redis is not connected");
+        return ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "session_store_unavailable");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_edugate_logout_handler(ngx_http_request_t *r)
+{
+    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
+    ngx_int_t                      rc;
+    ngx_str_t                      sid;
+    ngx_http_edugate_login_ctx_t  *lc;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
+        return ngx_http_edugate_login_error(r, NGX_HTTP_NOT_ALLOWED,
+                                            "method_not_allowed");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    lc = ngx_http_edugate_login_ctx(r);
+    if (lc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    {
+        u_char           *buf;
+        eg_form_field_t   field;
+
+        ngx_memzero(&field, sizeof(field));
+        field.name = "return";
+
+        buf = ngx_pnalloc(r->pool, r->args.len + 1);
+        if (buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (eg_form_parse(r->args.data, r->args.len, &field, 1, buf)
+            != EG_FORM_OK)
+        {
+            return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
+                                                "invalid_request");
+        }
+
+        if (field.seen) {
+            sid.data = field.value;
+            sid.len = field.len;
+
+            rc = ngx_http_edugate_login_return(r, &sid, &lc->return_to);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+        }
+    }
+
+    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
+        || !ngx_http_edugate_sid_valid(&sid))
+    {
+        return ngx_http_edugate_logout_finish(r, NGX_HTTP_OK, NULL);
+    }
+
+    if (ngx_http_edugate_hash_sid(&sid, hash) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_edugate_session_revoke(r, hash,
+                                         ngx_http_edugate_logout_done);
+    if (rc == NGX_OK) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "edugate: session_store_unavailable: logout not recorded");
+
+    return ngx_http_edugate_logout_finish(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                          "session_store_unavailable");
+}
+
+
+static void
+ngx_http_edugate_logout_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t  rc;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: logout not "
+                      "recorded");
+        rc = ngx_http_edugate_logout_finish(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "session_store_unavailable");
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: logout: session ended");
+        rc = ngx_http_edugate_logout_finish(r, NGX_HTTP_OK, NULL);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_logout_finish(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code)
+{
+    ngx_str_t                      path, empty;
+    ngx_http_edugate_login_ctx_t  *lc;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+    lc = ngx_http_edugate_login_ctx(r);
+
+    ngx_str_set(&path, "/");
+    ngx_str_null(&empty);
+
+    /* the cookie goes in every case: the browser forgets the session */
+
+    if (ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path, 0,
+                                    0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (code != NULL) {
+        return ngx_http_edugate_login_error(r, status, code);
+    }
+
+    if (lc->return_to.len) {
+        return ngx_http_edugate_redirect(r, &lc->return_to);
+    }
+
+    return ngx_http_edugate_send_error(r, NGX_HTTP_OK, "logged_out", NULL);
+}
+
+
+/* a log-safe, bounded copy of a client-supplied value */
+
+static u_char *
+ngx_http_edugate_log_value(ngx_http_request_t *r, ngx_str_t *v)
+{
+    u_char  *p;
+    size_t   n, len;
+
+    n = ngx_min(v->len, 256);
+    len = eg_log_escape_len(v->data, n);
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return (u_char *) "";
+    }
+
+    p[eg_log_escape(p, v->data, n)] = '\0';
+
+    return p;
+}

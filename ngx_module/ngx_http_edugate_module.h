@@ -1,0 +1,194 @@
+/*
+ * Copyright (C) EduGate contributors
+ *
+ * Types shared by the files of ngx_http_edugate_module.
+ */
+
+#ifndef _NGX_HTTP_EDUGATE_MODULE_H_INCLUDED_
+#define _NGX_HTTP_EDUGATE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_thread_pool.h>
+
+#include "eg_identity.h"
+#include "eg_url.h"
+
+
+#define NGX_HTTP_EDUGATE_COOKIE_SECURE_OFF   0
+#define NGX_HTTP_EDUGATE_COOKIE_SECURE_ON    1
+#define NGX_HTTP_EDUGATE_COOKIE_SECURE_AUTO  2
+
+#define NGX_HTTP_EDUGATE_SID_BYTES   32
+#define NGX_HTTP_EDUGATE_SID_LEN     43      /* base64url of 32 bytes */
+#define NGX_HTTP_EDUGATE_HASH_LEN    64      /* hex SHA-256 */
+
+#define NGX_HTTP_EDUGATE_CSRF_TTL    900
+
+
+/* directory attributes read at login, in eg_id_field_e order */
+typedef enum {
+    NGX_HTTP_EDUGATE_ATTR_UID = 0,
+    NGX_HTTP_EDUGATE_ATTR_NAME,
+    NGX_HTTP_EDUGATE_ATTR_ROLES,
+    NGX_HTTP_EDUGATE_ATTR_LEVEL,
+    NGX_HTTP_EDUGATE_ATTR_SCHOOL,
+    NGX_HTTP_EDUGATE_ATTR_GRADE,
+    NGX_HTTP_EDUGATE_ATTR_CLASS,
+    NGX_HTTP_EDUGATE_ATTR_UUID,
+    NGX_HTTP_EDUGATE_NATTRS
+} ngx_http_edugate_attr_e;
+
+
+typedef struct {
+    ngx_flag_t            enabled;
+
+    ngx_str_t             redis_addr;
+    ngx_str_t             redis_host;       /* numeric, NUL-terminated */
+    ngx_int_t             redis_port;
+    ngx_str_t             redis_unix;       /* NUL-terminated or empty */
+    ngx_str_t             redis_password;
+    ngx_int_t             redis_db;
+    ngx_msec_t            redis_timeout;
+
+    ngx_array_t          *ldap_uris;        /* ngx_str_t, NUL-terminated */
+    ngx_str_t             ldap_base;
+    ngx_str_t             ldap_bind_dn;
+    ngx_str_t             ldap_bind_password;
+    ngx_str_t             ldap_filter;
+    ngx_str_t             ldap_org_attr;
+    ngx_str_t             ldap_attrs[NGX_HTTP_EDUGATE_NATTRS];
+    ngx_msec_t            ldap_timeout;
+    ngx_str_t             ldap_pool_name;
+    ngx_thread_pool_t    *ldap_pool;
+
+    time_t                session_idle;
+    time_t                session_max;
+    ngx_msec_t            session_cache;
+    ngx_uint_t            session_cache_size;
+    ngx_str_t             cookie_name;
+    ngx_uint_t            cookie_secure;
+
+    ngx_str_t             login_url;
+    ngx_array_t          *return_hosts;     /* eg_str_t */
+    ngx_uint_t            max_failures;
+    ngx_uint_t            ip_max_failures;
+    time_t                lockout;
+    time_t                lockout_max;
+    time_t                fail_window;
+    size_t                login_max_body;
+
+    ngx_array_t          *org_levels;       /* ngx_str_t */
+    ngx_flag_t            login_used;
+} ngx_http_edugate_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t            protect;
+    ngx_array_t          *allow_roles;      /* ngx_str_t */
+    ngx_array_t          *allow_orgs;       /* ngx_str_t */
+} ngx_http_edugate_loc_conf_t;
+
+
+struct redisReply;
+
+/* reply is NULL when the command failed, timed out or Redis is down */
+typedef void (*ngx_http_edugate_redis_pt)(ngx_http_request_t *r,
+    struct redisReply *reply);
+
+typedef void (*ngx_http_edugate_session_handler_pt)(ngx_http_request_t *r,
+    ngx_int_t rc);
+
+
+/* per-request state of the access phase and of the variables */
+typedef struct {
+    eg_identity_t        *identity;
+    ngx_str_t             error;            /* stable error code */
+    u_char                sid_hash[NGX_HTTP_EDUGATE_HASH_LEN];
+    ngx_http_edugate_session_handler_pt  session_handler;
+    void                 *login;            /* login.c state */
+    ngx_int_t             lookup_rc;
+    unsigned              looked_up:1;
+    unsigned              waiting:1;
+    unsigned              done:1;
+    unsigned              store_down:1;
+    unsigned              stripped:1;
+} ngx_http_edugate_ctx_t;
+
+
+extern ngx_module_t  ngx_http_edugate_module;
+
+
+/* access.c */
+ngx_int_t ngx_http_edugate_access_init(ngx_conf_t *cf);
+
+/* session.c */
+#define NGX_HTTP_EDUGATE_SESSION_KEY_LEN  (sizeof("eg:sess:") - 1          \
+                                           + NGX_HTTP_EDUGATE_HASH_LEN)
+
+ngx_int_t ngx_http_edugate_get_cookie(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
+ngx_uint_t ngx_http_edugate_sid_valid(ngx_str_t *sid);
+ngx_int_t ngx_http_edugate_session_lookup(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx, ngx_str_t *sid,
+    ngx_http_edugate_session_handler_pt handler);
+ngx_int_t ngx_http_edugate_session_create(ngx_http_request_t *r,
+    eg_identity_t *id, ngx_str_t *sid, u_char *hash,
+    ngx_http_edugate_redis_pt handler);
+size_t ngx_http_edugate_session_key(u_char *buf, u_char *hash);
+void ngx_http_edugate_session_drop(ngx_log_t *log, u_char *hash);
+ngx_int_t ngx_http_edugate_session_revoke(ngx_http_request_t *r,
+    u_char *hash, ngx_http_edugate_redis_pt handler);
+ngx_int_t ngx_http_edugate_set_cookie(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value, ngx_str_t *path, time_t max_age,
+    ngx_uint_t strict);
+ngx_int_t ngx_http_edugate_cache_init(ngx_cycle_t *cycle);
+void ngx_http_edugate_cache_forget(u_char *hash);
+void ngx_http_edugate_cache_flush(void);
+ngx_int_t ngx_http_edugate_hash_sid(ngx_str_t *sid, u_char *hash);
+ngx_http_edugate_ctx_t *ngx_http_edugate_get_ctx(ngx_http_request_t *r);
+
+/* ldap.c */
+typedef enum {
+    NGX_HTTP_EDUGATE_LDAP_OK = 0,
+    NGX_HTTP_EDUGATE_LDAP_BAD_CREDENTIALS,
+    NGX_HTTP_EDUGATE_LDAP_NO_USER,
+    NGX_HTTP_EDUGATE_LDAP_AMBIGUOUS,
+    NGX_HTTP_EDUGATE_LDAP_UNAVAILABLE,
+    NGX_HTTP_EDUGATE_LDAP_ERROR
+} ngx_http_edugate_ldap_rc_e;
+
+typedef void (*ngx_http_edugate_ldap_handler_pt)(ngx_http_request_t *r,
+    ngx_http_edugate_ldap_rc_e rc, eg_identity_t *id, const char *detail);
+
+ngx_int_t ngx_http_edugate_ldap_auth(ngx_http_request_t *r, ngx_str_t *user,
+    ngx_str_t *password, ngx_http_edugate_ldap_handler_pt handler);
+char *ngx_http_edugate_ldap_check_conf(ngx_conf_t *cf,
+    ngx_http_edugate_main_conf_t *emcf);
+
+/* login.c */
+ngx_int_t ngx_http_edugate_login_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_logout_handler(ngx_http_request_t *r);
+
+/* page.c */
+ngx_uint_t ngx_http_edugate_wants_json(ngx_http_request_t *r);
+ngx_uint_t ngx_http_edugate_wants_english(ngx_http_request_t *r);
+ngx_table_elt_t *ngx_http_edugate_header_in(ngx_http_request_t *r,
+    const char *lowcase, size_t len);
+ngx_int_t ngx_http_edugate_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, ngx_str_t *login_url);
+ngx_int_t ngx_http_edugate_send_login_form(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, ngx_str_t *csrf,
+    ngx_str_t *return_to);
+ngx_int_t ngx_http_edugate_redirect(ngx_http_request_t *r,
+    ngx_str_t *location);
+ngx_int_t ngx_http_edugate_login_location(ngx_http_request_t *r,
+    ngx_str_t *location);
+
+/* variables.c */
+ngx_int_t ngx_http_edugate_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_EDUGATE_MODULE_H_INCLUDED_ */
