@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Runs the EduGate demo on http://127.0.0.1:8080 (what `make demo` does).
+
+Starts, in ./run/demo (emptied first), a private redis-server, slapd with
+the demo directory (conf/demo/directory.ldif), the echo application and
+nginx with the EduGate module and conf/demo/nginx.conf.in, all on
+127.0.0.1.  Stays in the foreground; Ctrl-C stops everything it started.
+
+    python3 tests/harness/demo.py --module build/ngx_http_edugate_module.so
+    python3 tests/harness/demo.py --module ... --check   # log in once, stop
+"""
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import servers  # noqa: E402
+from servers import (DEMO_ACCOUNTS, EchoBackend, HarnessError,  # noqa: E402
+                     HttpClient, Nginx, RedisServer, Slapd, nginx_demo_conf)
+
+ORG_NAMES = {
+    "370112": "历城区",
+    "3137000001": "济南市历城区第一中学",
+    "2137000002": "济南市历城区实验小学",
+}
+
+
+class Stop(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Stop()
+
+
+def banner(base, run_dir, nginx, slapd, redis, echo):
+    rows = []
+    for uid, a in DEMO_ACCOUNTS.items():
+        where = ORG_NAMES.get(a["org"], a["org"])
+        if a["grade"]:
+            where += " grade %s class %s" % (a["grade"], a["class"])
+        rows.append("  %-8s %-17s %-8s %s  %s"
+                    % (uid, a["password"], ",".join(a["roles"]), a["name"],
+                       where))
+    rel = run_dir.relative_to(servers.REPO) if run_dir.is_relative_to(
+        servers.REPO) else run_dir
+    return """
+EduGate demo is running: {base}/
+
+  {base}/apps/echo/       any person who logged in
+  {base}/apps/teachers/   teachers only (tea01)
+  {base}/apps/district/   IT administrators of district 370112 (itadmin)
+
+Demo accounts (published demo passwords, never use them elsewhere):
+{rows}
+
+From a shell (needs curl; jq is optional):
+  u={base}
+  jar=$(mktemp)
+  curl -s -c "$jar" -o /dev/null "$u/edugate/login?return=/apps/echo/"
+  csrf=$(awk '$6 == "edugate_csrf" {{print $7}}' "$jar")
+  curl -s -b "$jar" -c "$jar" -o /dev/null \
+       -w '%{{http_code}} %{{redirect_url}}\n' \
+       --data-urlencode username=stu01 \
+       --data-urlencode password=Stu01-Passw0rd \
+       --data-urlencode "csrf=$csrf" \
+       --data-urlencode return=/apps/echo/ "$u/edugate/login"
+  curl -s -b "$jar" "$u/apps/echo/" | jq .
+  curl -s -b "$jar" -c "$jar" -o /dev/null -w '%{{http_code}}\n' \
+       "$u/edugate/logout"
+  curl -s -b "$jar" -o /dev/null -w '%{{http_code}}\n' "$u/apps/echo/"
+
+Logs: {rel}/nginx/error.log, {rel}/slapd/slapd.log (every LDAP
+search and bind), {rel}/redis/redis.log, {rel}/echo/echo.log
+Services: redis 127.0.0.1:{redis}, slapd ldap://127.0.0.1:{slapd}/,
+echo app 127.0.0.1:{echo}, nginx master pid {pid}
+
+Press Ctrl-C to stop.
+""".format(base=base, rows="\n".join(rows), rel=rel, redis=redis.port,
+           slapd=slapd.port, echo=echo.port, pid=nginx.pid)
+
+
+def check_login_flow(port, out):
+    """The curl example above, from Python: True if every step works."""
+    c = HttpClient(port)
+    steps = []
+
+    def step(name, ok, detail=""):
+        steps.append(ok)
+        out.write("  %-38s %s %s\n" % (name, "ok" if ok else "FAILED",
+                                      detail))
+
+    r = c.get("/edugate/login?return=" + urllib.parse.quote("/apps/echo/"))
+    fields = servers.form_inputs(r.text) if r.status == 200 else {}
+    step("GET /edugate/login", r.status == 200 and "csrf" in fields,
+         "(%d)" % r.status)
+    if not steps[-1]:
+        return False
+    r = c.post_form("/edugate/login", {
+        "username": "stu01", "password": DEMO_ACCOUNTS["stu01"]["password"],
+        "csrf": fields["csrf"], "return": fields.get("return", "/apps/echo/"),
+    })
+    step("POST /edugate/login as stu01", r.status == 302
+         and c.cookie("edugate_session") is not None,
+         "(%d -> %s)" % (r.status, r.location))
+    r = c.get("/apps/echo/")
+    ident = r.json().get("identity", {}) if r.status == 200 else {}
+    step("GET /apps/echo/", ident.get("user") == "stu01",
+         "(%d, %s %s)" % (r.status, ident.get("user"), ident.get("name")))
+    r = c.get("/apps/teachers/")
+    step("GET /apps/teachers/ refused", r.status == 403, "(%d)" % r.status)
+    r = c.get("/edugate/logout")
+    step("GET /edugate/logout", r.status in (200, 302), "(%d)" % r.status)
+    r = c.get("/apps/echo/")
+    step("GET /apps/echo/ after logout", r.status == 302,
+         "(%d -> %s)" % (r.status, r.location))
+    return all(steps)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--module", required=True,
+                    help="path of ngx_http_edugate_module.so")
+    ap.add_argument("--listen", type=int, default=8080)
+    ap.add_argument("--redis-port", type=int, default=16379)
+    ap.add_argument("--slapd-port", type=int, default=13389)
+    ap.add_argument("--echo-port", type=int, default=18091)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--run-dir", default=str(servers.REPO / "run" / "demo"))
+    ap.add_argument("--check", action="store_true",
+                    help="log in once as stu01, report, stop")
+    args = ap.parse_args(argv)
+
+    module = Path(args.module).resolve()
+    if not module.is_file():
+        sys.stderr.write("demo: the EduGate module %s does not exist; "
+                         "build it with `make module`\n" % module)
+        return 1
+    ports = (("nginx", args.listen, "--listen"),
+             ("redis", args.redis_port, "--redis-port"),
+             ("slapd", args.slapd_port, "--slapd-port"),
+             ("echo app", args.echo_port, "--echo-port"))
+    busy = [p for p in ports if servers.port_in_use(p[1])]
+    if busy:
+        for name, port, opt in busy:
+            sys.stderr.write("demo: 127.0.0.1:%d (for %s) is already in "
+                             "use; free it or pass %s PORT\n"
+                             % (port, name, opt))
+        return 1
+
+    run_dir = Path(args.run_dir).resolve()
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    started = []
+    rc = 0
+    try:
+        redis = RedisServer(run_dir / "redis", args.redis_port)
+        slapd = Slapd(run_dir / "slapd", args.slapd_port)
+        echo = EchoBackend(run_dir / "echo", args.echo_port)
+        conf = nginx_demo_conf(args.redis_port, args.slapd_port,
+                               args.echo_port, args.listen)
+        nginx = Nginx(run_dir / "nginx", args.listen, module, conf,
+                      workers=args.workers)
+        for daemon in (redis, slapd, echo, nginx):
+            print("demo: starting %s on 127.0.0.1:%d"
+                  % (daemon.name, daemon.port), flush=True)
+            started.append(daemon)
+            daemon.start()
+        base = "http://127.0.0.1:%d" % args.listen
+        if args.check:
+            print("demo: checking the login flow at %s" % base)
+            ok = check_login_flow(args.listen, sys.stdout)
+            problems = nginx.check_log()
+            for line in problems:
+                print("demo: nginx: %s" % line)
+            rc = 0 if ok and not problems else 1
+            return rc
+        print(banner(base, run_dir, nginx, slapd, redis, echo), flush=True)
+        while True:
+            time.sleep(0.5)
+            for daemon in started:
+                if not daemon.running:
+                    sys.stderr.write(
+                        "demo: %s (pid %d) exited with code %s; see %s:\n%s\n"
+                        % (daemon.name, daemon.pid, daemon.proc.returncode,
+                           daemon.log, daemon.startup_report()))
+                    rc = 1
+                    return rc
+    except Stop:
+        print("\ndemo: stopping", flush=True)
+        rc = 0
+    except HarnessError as e:
+        sys.stderr.write("demo: %s\n" % e)
+        rc = 1
+    finally:
+        # a second Ctrl-C must not interrupt the clean-up
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        for daemon in reversed(started):
+            if daemon.proc is not None:
+                pid = daemon.pid
+                clean = daemon.stop()
+                print("demo: stopped %s (pid %d)%s"
+                      % (daemon.name, pid, "" if clean else ", killed"),
+                      flush=True)
+        servers.stop_all()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Fixtures for the integration tests: real redis-server, slapd, the echo
+application and nginx with the EduGate module, all on 127.0.0.1 high ports
+in pytest's temp dir (tests/harness/servers.py starts them).
+
+    redis, slapd, echo        shared by the whole run
+    redis_factory(),
+    slapd_factory()           private ones, for tests that stop or break them
+    module_path               $EDUGATE_MODULE, by default
+                              build/ngx_http_edugate_module.so; the tests
+                              that need it are skipped if it is missing
+    nginx_factory(conf_text)  an nginx for one test (stopped after it)
+    demo_conf(port)           conf/demo/nginx.conf.in for the shared servers
+    gateway                   the demo config, shared by a test module
+    client(port)              a cookie-keeping HTTP client (no redirects)
+    login(client, user, pw)   GET the form, POST it; returns the POST response
+
+After every test, every nginx that ran during it is checked: an [alert],
+[emerg] or sanitizer report in its logs fails the test.  Login-failure
+counters in the shared Redis are cleared before each test, since all tests
+log in from the same address.
+"""
+
+import os
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+
+import servers  # noqa: E402
+from servers import (EchoBackend, HttpClient, Nginx, RedisServer,  # noqa
+                     Slapd, free_port, nginx_demo_conf)
+
+DEFAULT_MODULE = servers.REPO / "build" / "ngx_http_edugate_module.so"
+
+
+class _NginxWatch:
+    """The nginx instances whose logs the after-test check reads."""
+
+    def __init__(self):
+        self.long_lived = []
+        self.this_test = []
+
+    def register(self, nginx, long_lived=False):
+        if long_lived:
+            self.long_lived.append(nginx)
+        else:
+            self.this_test.append(nginx)
+
+
+_watch = _NginxWatch()
+_shared = {}
+
+
+def _problems_report(found):
+    lines = []
+    for nginx, problems in found:
+        lines.append("%s (%s):" % (nginx.dir, nginx.error_log))
+        lines.extend("    " + p for p in problems)
+    return "\n".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def _nginx_log_check():
+    marks = {n: n.mark() for n in _watch.long_lived}
+    _watch.this_test = []
+    redis = _shared.get("redis")
+    if redis is not None and redis.running and not redis.paused:
+        c = redis.client()
+        for key in c.scan_iter("eg:fail:*"):
+            c.delete(key)
+    yield
+    found = []
+    for n in _watch.long_lived:
+        p = n.check_log(marks.get(n, 0))
+        if p:
+            found.append((n, p))
+    for n in _watch.this_test:
+        p = n.check_log(0)
+        if p:
+            found.append((n, p))
+    _watch.this_test = []
+    for daemon in (_shared.get("redis"), _shared.get("slapd")):
+        if daemon is not None and daemon.paused:
+            daemon.resume()
+    if found:
+        pytest.fail("nginx reported problems:\n" + _problems_report(found),
+                    pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis(tmp_path_factory):
+    with RedisServer(tmp_path_factory.mktemp("redis"), free_port()) as r:
+        _shared["redis"] = r
+        yield r
+        _shared.pop("redis", None)
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    with Slapd(tmp_path_factory.mktemp("slapd"), free_port()) as s:
+        _shared["slapd"] = s
+        yield s
+        _shared.pop("slapd", None)
+
+
+@pytest.fixture(scope="session")
+def echo(tmp_path_factory):
+    with EchoBackend(tmp_path_factory.mktemp("echo"), free_port()) as e:
+        yield e
+
+
+@pytest.fixture
+def redis_factory(tmp_path):
+    started = []
+
+    def make(port=None):
+        r = RedisServer(tmp_path / ("redis%d" % len(started)),
+                        port or free_port())
+        started.append(r)
+        return r.start()
+
+    yield make
+    for r in started:
+        r.stop()
+
+
+@pytest.fixture
+def slapd_factory(tmp_path):
+    started = []
+
+    def make(port=None, **kw):
+        s = Slapd(tmp_path / ("slapd%d" % len(started)),
+                  port or free_port(), **kw)
+        started.append(s)
+        return s.start()
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def module_path():
+    path = Path(os.environ.get("EDUGATE_MODULE") or DEFAULT_MODULE)
+    if not path.is_file():
+        pytest.skip("EduGate module not built: %s is missing "
+                    "(run `make module`, or set EDUGATE_MODULE)" % path)
+    return path.resolve()
+
+
+@pytest.fixture
+def demo_conf(redis, slapd, echo):
+    """demo_conf(listen_port, extra_http="", extra_server="")"""
+
+    def make(listen_port, extra_http="", extra_server=""):
+        return nginx_demo_conf(redis.port, slapd.port, echo.port,
+                               listen_port, extra_http, extra_server)
+
+    return make
+
+
+@pytest.fixture
+def nginx_factory(module_path, tmp_path):
+    """nginx_factory(conf_text, port=None, workers=1) -> started Nginx.
+
+    conf_text may be a function of the port (e.g. demo_conf) or a string
+    holding {port}.  Every instance is stopped after the test.
+    """
+    started = []
+
+    def make(conf_text, port=None, workers=1, **kw):
+        port = port or free_port()
+        if callable(conf_text):
+            conf_text = conf_text(port)
+        else:
+            conf_text = conf_text.replace("{port}", str(port))
+        n = Nginx(tmp_path / ("nginx%d" % len(started)), port, module_path,
+                  conf_text, workers=workers, **kw)
+        started.append(n)
+        _watch.register(n)
+        return n.start()
+
+    yield make
+    for n in started:
+        n.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(module_path, redis, slapd, echo, tmp_path_factory):
+    """The demo config on a free port, shared by the tests of one module."""
+    port = free_port()
+    conf = nginx_demo_conf(redis.port, slapd.port, echo.port, port)
+    n = Nginx(tmp_path_factory.mktemp("gateway"), port, module_path, conf,
+              workers=2)
+    n.start()
+    _watch.register(n, long_lived=True)
+    yield n
+    mark = n.mark()
+    n.stop()
+    _watch.long_lived.remove(n)
+    problems = n.check_log(mark)
+    if problems:
+        pytest.fail("gateway reported problems while stopping:\n"
+                    + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def client():
+    """client(port_or_nginx) -> HttpClient"""
+
+    def make(target):
+        return HttpClient(getattr(target, "port", target))
+
+    return make
+
+
+def do_login(client, user, password, return_to="/apps/echo/"):
+    """Logs in through the form like a browser; returns the POST response.
+
+    Fails the test if the login page does not carry the hidden csrf field.
+    """
+    page = client.get("/edugate/login?return="
+                      + urllib.parse.quote(return_to, safe=""))
+    assert page.status == 200, "login page: %r\n%s" % (page, page.text)
+    fields = servers.form_inputs(page.text)
+    assert "csrf" in fields, "no csrf field in the login form:\n" + page.text
+    return client.post_form("/edugate/login", {
+        "username": user,
+        "password": password,
+        "csrf": fields["csrf"],
+        "return": fields.get("return", return_to),
+    })
+
+
+@pytest.fixture
+def login():
+    """login(client, user, password, return_to="/apps/echo/")"""
+    return do_login
