@@ -18,6 +18,11 @@
 #include "eg_url.h"
 
 
+#define NGX_HTTP_EDUGATE_HEADER_OTHER   0
+#define NGX_HTTP_EDUGATE_HEADER_OURS    1
+#define NGX_HTTP_EDUGATE_HEADER_COOKIE  2
+
+
 typedef struct {
     ngx_str_t             name;
     u_char               *lowcase;
@@ -34,10 +39,16 @@ static ngx_int_t ngx_http_edugate_deny(ngx_http_request_t *r,
 static ngx_int_t ngx_http_edugate_authorize(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx);
 static ngx_int_t ngx_http_edugate_strip_headers(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_edugate_header_kind(ngx_http_request_t *r,
+    ngx_table_elt_t *h);
+static ngx_int_t ngx_http_edugate_cut_cookies(ngx_http_request_t *r,
+    ngx_str_t *in, ngx_str_t *out);
 static ngx_uint_t ngx_http_edugate_our_header(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_edugate_add_headers(ngx_http_request_t *r,
     eg_identity_t *id);
 
+
+static ngx_str_t  ngx_http_edugate_csrf_name = ngx_string("edugate_csrf");
 
 static u_char  ngx_http_edugate_lc_user[] = "x-edugate-user";
 static u_char  ngx_http_edugate_lc_name[] = "x-edugate-name";
@@ -315,14 +326,17 @@ ngx_http_edugate_authorize(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx)
 
 
 /*
- * nginx cannot delete from a header list, and elements of the list are
- * referenced from r->headers_in; a copy of the list without the spoofed
- * headers leaves those references valid.
+ * Nothing of ours travels upstream: X-Edugate-* headers sent by the client
+ * are dropped and our cookies are cut out of Cookie headers.  nginx cannot
+ * delete from a header list, and r->headers_in points at list elements (the
+ * cookie lookup among them), so the list is rebuilt from copies and the
+ * original elements stay untouched.
  */
 
 static ngx_int_t
 ngx_http_edugate_strip_headers(ngx_http_request_t *r)
 {
+    ngx_str_t         value;
     ngx_uint_t        i, found;
     ngx_list_t        old;
     ngx_list_part_t  *part;
@@ -344,9 +358,9 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len > 10
-            && ngx_strncmp(h[i].lowcase_key, "x-edugate-", 10) == 0)
-        {
+        switch (ngx_http_edugate_header_kind(r, &h[i])) {
+
+        case NGX_HTTP_EDUGATE_HEADER_OURS:
             found++;
 
             if (!ngx_http_edugate_our_header(&h[i])) {
@@ -354,6 +368,15 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
                               "edugate: spoofed_header: client sent \"%V\", "
                               "removed", &h[i].key);
             }
+
+            break;
+
+        case NGX_HTTP_EDUGATE_HEADER_COOKIE:
+            found++;
+            break;
+
+        default:
+            break;
         }
     }
 
@@ -387,10 +410,28 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len > 10
-            && ngx_strncmp(h[i].lowcase_key, "x-edugate-", 10) == 0)
-        {
+        value = h[i].value;
+
+        switch (ngx_http_edugate_header_kind(r, &h[i])) {
+
+        case NGX_HTTP_EDUGATE_HEADER_OURS:
             continue;
+
+        case NGX_HTTP_EDUGATE_HEADER_COOKIE:
+            if (ngx_http_edugate_cut_cookies(r, &h[i].value, &value)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            if (value.len == 0) {
+                continue;
+            }
+
+            break;
+
+        default:
+            break;
         }
 
         nh = ngx_list_push(&r->headers_in.headers);
@@ -399,7 +440,114 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
         }
 
         *nh = h[i];
+        nh->value = value;
+#if (nginx_version >= 1023000)
+        nh->next = NULL;
+#endif
     }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_edugate_header_kind(ngx_http_request_t *r, ngx_table_elt_t *h)
+{
+    ngx_uint_t                     i;
+    ngx_str_t                     *name;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    if (h->key.len > 10
+        && ngx_strncmp(h->lowcase_key, "x-edugate-", 10) == 0)
+    {
+        return NGX_HTTP_EDUGATE_HEADER_OURS;
+    }
+
+    if (h->key.len != 6 || ngx_strncmp(h->lowcase_key, "cookie", 6) != 0) {
+        return NGX_HTTP_EDUGATE_HEADER_OTHER;
+    }
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    for (i = 0; i < 2; i++) {
+        name = i ? &ngx_http_edugate_csrf_name : &emcf->cookie_name;
+
+        if (ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                             name->data, name->len - 1)
+            != NULL)
+        {
+            return NGX_HTTP_EDUGATE_HEADER_COOKIE;
+        }
+    }
+
+    return NGX_HTTP_EDUGATE_HEADER_OTHER;
+}
+
+
+/* copies "a=1; edugate_session=x; b=2" as "a=1; b=2" */
+
+static ngx_int_t
+ngx_http_edugate_cut_cookies(ngx_http_request_t *r, ngx_str_t *in,
+    ngx_str_t *out)
+{
+    u_char                        *p, *last, *start, *end, *eq, *o;
+    size_t                         nlen;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    out->data = ngx_pnalloc(r->pool, in->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    o = out->data;
+    p = in->data;
+    last = in->data + in->len;
+
+    while (p < last) {
+
+        while (p < last && (*p == ' ' || *p == ';')) {
+            p++;
+        }
+
+        start = p;
+
+        while (p < last && *p != ';') {
+            p++;
+        }
+
+        end = p;
+
+        while (end > start && end[-1] == ' ') {
+            end--;
+        }
+
+        if (end == start) {
+            continue;
+        }
+
+        eq = ngx_strlchr(start, end, '=');
+        nlen = (eq ? eq : end) - start;
+
+        if ((nlen == emcf->cookie_name.len
+             && ngx_strncmp(start, emcf->cookie_name.data, nlen) == 0)
+            || (nlen == ngx_http_edugate_csrf_name.len
+                && ngx_strncmp(start, ngx_http_edugate_csrf_name.data, nlen)
+                   == 0))
+        {
+            continue;
+        }
+
+        if (o != out->data) {
+            *o++ = ';';
+            *o++ = ' ';
+        }
+
+        o = ngx_cpymem(o, start, end - start);
+    }
+
+    out->len = o - out->data;
 
     return NGX_OK;
 }

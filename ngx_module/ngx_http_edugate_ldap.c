@@ -442,9 +442,8 @@ ngx_http_edugate_ldap_done(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
 
+    /* the handler may finalize the request: lc is not touched after it */
     lc->handler(r, lc->rc, &lc->identity, lc->detail);
-
-    ngx_explicit_memzero(&lc->identity, sizeof(eg_identity_t));
 
     ngx_http_run_posted_requests(c);
 }

@@ -55,6 +55,8 @@ static ngx_int_t ngx_http_edugate_login_get(ngx_http_request_t *r,
 static void ngx_http_edugate_login_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_edugate_login_post(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc);
+static const char *ngx_http_edugate_query_return(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc);
 static ngx_int_t ngx_http_edugate_login_return(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *out);
 static ngx_int_t ngx_http_edugate_login_keys(ngx_http_request_t *r,
@@ -179,46 +181,68 @@ static ngx_int_t
 ngx_http_edugate_login_get(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc)
 {
-    u_char           *buf;
-    ngx_int_t         rc;
-    eg_form_rc_e      frc;
-    eg_form_field_t   fields[1];
+    const char  *code;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memzero(fields, sizeof(fields));
-    fields[0].name = "return";
-
-    buf = ngx_pnalloc(r->pool, r->args.len + 1);
-    if (buf == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    frc = eg_form_parse(r->args.data, r->args.len, fields, 1, buf);
-
-    if (frc != EG_FORM_OK) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: invalid_request: login query: %s",
-                      eg_form_strerror(frc));
-        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "invalid_request");
-    }
-
-    rc = ngx_http_edugate_login_return(r, fields[0].seen ? &(ngx_str_t) {
-                                           fields[0].len, fields[0].value }
-                                       : NULL,
-                                       &lc->return_to);
-    if (rc != NGX_OK) {
-        return rc;
+    code = ngx_http_edugate_query_return(r, lc);
+    if (code != NULL) {
+        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST, code);
     }
 
     return ngx_http_edugate_login_form(r, lc, NGX_HTTP_OK, NULL);
 }
 
 
-/* validates a return target; a missing one means "/" */
+/* the "return" query argument; NULL, or the code of the refusal */
+
+static const char *
+ngx_http_edugate_query_return(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc)
+{
+    u_char           *buf;
+    ngx_str_t         ret;
+    eg_form_rc_e      rc;
+    eg_form_field_t   field;
+
+    ngx_memzero(&field, sizeof(eg_form_field_t));
+    field.name = "return";
+
+    buf = ngx_pnalloc(r->pool, r->args.len + 1);
+    if (buf == NULL) {
+        return "internal_error";
+    }
+
+    rc = eg_form_parse(r->args.data, r->args.len, &field, 1, buf);
+
+    if (rc != EG_FORM_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: query string: %s",
+                      eg_form_strerror(rc));
+        return "invalid_request";
+    }
+
+    if (!field.seen) {
+        return NULL;
+    }
+
+    ret.data = field.value;
+    ret.len = field.len;
+
+    if (ngx_http_edugate_login_return(r, &ret, &lc->return_to) != NGX_OK) {
+        return "invalid_return";
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Validates a return target; a missing one means "/".  NGX_DECLINED: the
+ * target is refused and the caller answers invalid_return.
+ */
 
 static ngx_int_t
 ngx_http_edugate_login_return(ngx_http_request_t *r, ngx_str_t *value,
@@ -242,8 +266,7 @@ ngx_http_edugate_login_return(ngx_http_request_t *r, ngx_str_t *value,
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "edugate: invalid_return: refused return target "
                       "\"%s\"", ngx_http_edugate_log_value(r, value));
-        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "invalid_return");
+        return NGX_DECLINED;
     }
 
     *out = *value;
@@ -363,7 +386,8 @@ ngx_http_edugate_login_post(ngx_http_request_t *r,
                                       &lc->return_to)
         != NGX_OK)
     {
-        return NGX_HTTP_BAD_REQUEST;
+        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_return");
     }
 
     lc->username.data = fields[0].value;
@@ -646,6 +670,7 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
         }
 
         ngx_memcpy(lc->identity, id, sizeof(eg_identity_t));
+        ngx_explicit_memzero(id, sizeof(eg_identity_t));
 
         n = ngx_http_edugate_session_create(r, lc->identity, &lc->sid,
                                             lc->hash,
@@ -957,6 +982,7 @@ ngx_http_edugate_logout_handler(ngx_http_request_t *r)
     u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
     ngx_int_t                      rc;
     ngx_str_t                      sid;
+    const char                    *code;
     ngx_http_edugate_login_ctx_t  *lc;
     ngx_http_edugate_main_conf_t  *emcf;
 
@@ -976,34 +1002,9 @@ ngx_http_edugate_logout_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    {
-        u_char           *buf;
-        eg_form_field_t   field;
-
-        ngx_memzero(&field, sizeof(field));
-        field.name = "return";
-
-        buf = ngx_pnalloc(r->pool, r->args.len + 1);
-        if (buf == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (eg_form_parse(r->args.data, r->args.len, &field, 1, buf)
-            != EG_FORM_OK)
-        {
-            return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST,
-                                                "invalid_request");
-        }
-
-        if (field.seen) {
-            sid.data = field.value;
-            sid.len = field.len;
-
-            rc = ngx_http_edugate_login_return(r, &sid, &lc->return_to);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-        }
+    code = ngx_http_edugate_query_return(r, lc);
+    if (code != NULL) {
+        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST, code);
     }
 
     if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK

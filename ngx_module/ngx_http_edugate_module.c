@@ -587,6 +587,14 @@ ngx_http_edugate_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    /* cache manager and loader processes run init_process too */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
     if (ngx_http_edugate_cache_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -602,7 +610,10 @@ ngx_http_edugate_exit_process(ngx_cycle_t *cycle)
 
     emcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_edugate_module);
 
-    if (emcf == NULL || !emcf->enabled) {
+    if (emcf == NULL || !emcf->enabled
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
         return;
     }
 

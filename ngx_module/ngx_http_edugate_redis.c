@@ -683,6 +683,10 @@ ngx_http_edugate_redis_cleanup(void *privdata)
         ngx_delete_posted_event(c->write);
     }
 
-    /* hiredis closes the descriptor itself */
+    /*
+     * hiredis closes the descriptor itself; -1 tells nginx that the
+     * connection is not left open at worker exit
+     */
     ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
 }
