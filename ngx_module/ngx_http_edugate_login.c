@@ -571,17 +571,12 @@ ngx_http_edugate_login_lock_done(ngx_http_request_t *r, redisReply *reply)
 
     if (reply->element[0]->integer > 0 || reply->element[1]->integer > 0) {
 
-        h = ngx_list_push(&r->headers_out.headers);
+        h = ngx_http_edugate_add_header(r, "Retry-After", NULL);
         if (h == NULL) {
             rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
             goto done;
         }
 
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Retry-After");
         h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
         if (h->value.data == NULL) {
             rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -824,7 +819,7 @@ ngx_http_edugate_login_session_done(ngx_http_request_t *r, redisReply *reply)
         u_char  old[NGX_HTTP_EDUGATE_HASH_LEN];
 
         if (ngx_http_edugate_hash_sid(&lc->old_sid, old) == NGX_OK) {
-            ngx_http_edugate_session_drop(r->connection->log, old);
+            (void) ngx_http_edugate_session_revoke(r, old, NULL);
         }
     }
 

@@ -138,7 +138,6 @@ ngx_int_t ngx_http_edugate_session_create(ngx_http_request_t *r,
     eg_identity_t *id, ngx_str_t *sid, u_char *hash,
     ngx_http_edugate_redis_pt handler);
 size_t ngx_http_edugate_session_key(u_char *buf, u_char *hash);
-void ngx_http_edugate_session_drop(ngx_log_t *log, u_char *hash);
 ngx_int_t ngx_http_edugate_session_revoke(ngx_http_request_t *r,
     u_char *hash, ngx_http_edugate_redis_pt handler);
 ngx_int_t ngx_http_edugate_set_cookie(ngx_http_request_t *r,
@@ -177,6 +176,8 @@ ngx_uint_t ngx_http_edugate_wants_json(ngx_http_request_t *r);
 ngx_uint_t ngx_http_edugate_wants_english(ngx_http_request_t *r);
 ngx_table_elt_t *ngx_http_edugate_header_in(ngx_http_request_t *r,
     const char *lowcase, size_t len);
+ngx_table_elt_t *ngx_http_edugate_add_header(ngx_http_request_t *r,
+    const char *key, const char *value);
 ngx_int_t ngx_http_edugate_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, ngx_str_t *login_url);
 ngx_int_t ngx_http_edugate_send_login_form(ngx_http_request_t *r,

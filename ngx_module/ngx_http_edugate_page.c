@@ -235,53 +235,35 @@ static ngx_int_t
 ngx_http_edugate_common_headers(ngx_http_request_t *r, ngx_uint_t status,
     const char *code)
 {
-    ngx_uint_t        i;
-    ngx_table_elt_t  *h;
+    ngx_uint_t   i;
 
-    static ngx_str_t  headers[][2] = {
-        { ngx_string("Cache-Control"), ngx_string("no-store") },
-        { ngx_string("Pragma"), ngx_string("no-cache") },
-        { ngx_string("X-Frame-Options"), ngx_string("DENY") },
-        { ngx_string("X-Content-Type-Options"), ngx_string("nosniff") },
-        { ngx_string("Referrer-Policy"), ngx_string("no-referrer") },
-        { ngx_string("Content-Security-Policy"),
-          ngx_string("default-src 'none'; style-src 'unsafe-inline'; "
-                     "form-action 'self'; frame-ancestors 'none'") },
-        { ngx_null_string, ngx_null_string }
+    static const char  *headers[][2] = {
+        { "Cache-Control", "no-store" },
+        { "Pragma", "no-cache" },
+        { "X-Frame-Options", "DENY" },
+        { "X-Content-Type-Options", "nosniff" },
+        { "Referrer-Policy", "no-referrer" },
+        { "Content-Security-Policy",
+          "default-src 'none'; style-src 'unsafe-inline'; "
+          "form-action 'self'; frame-ancestors 'none'" },
+        { NULL, NULL }
     };
 
     r->headers_out.status = status;
 
-    for (i = 0; headers[i][0].len; i++) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+    for (i = 0; headers[i][0]; i++) {
+        if (ngx_http_edugate_add_header(r, headers[i][0], headers[i][1])
+            == NULL)
+        {
             return NGX_ERROR;
         }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        h->key = headers[i][0];
-        h->value = headers[i][1];
     }
 
-    if (code == NULL) {
-        return NGX_OK;
-    }
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (code != NULL
+        && ngx_http_edugate_add_header(r, "X-Edugate-Error", code) == NULL)
+    {
         return NGX_ERROR;
     }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "X-Edugate-Error");
-    h->value.data = (u_char *) code;
-    h->value.len = ngx_strlen(code);
 
     return NGX_OK;
 }
@@ -505,22 +487,49 @@ ngx_http_edugate_redirect(ngx_http_request_t *r, ngx_str_t *location)
         return NGX_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    /* not headers_out.location: nginx would make a relative one absolute */
+
+    h = ngx_http_edugate_add_header(r, "Location", NULL);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    /* set directly: nginx would make a relative Location absolute */
+    h->value = *location;
+
+    return ngx_http_edugate_send_body(r, &ngx_http_edugate_html_type,
+                                      NULL, 0);
+}
+
+
+/* a response header; a NULL value is left for the caller to fill in */
+
+ngx_table_elt_t *
+ngx_http_edugate_add_header(ngx_http_request_t *r, const char *key,
+    const char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
 
     h->hash = 1;
 #if (nginx_version >= 1023000)
     h->next = NULL;
 #endif
-    ngx_str_set(&h->key, "Location");
-    h->value = *location;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
 
-    return ngx_http_edugate_send_body(r, &ngx_http_edugate_html_type,
-                                      NULL, 0);
+    if (value) {
+        h->value.data = (u_char *) value;
+        h->value.len = ngx_strlen(value);
+
+    } else {
+        ngx_str_null(&h->value);
+    }
+
+    return h;
 }
 
 

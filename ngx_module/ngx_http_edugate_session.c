@@ -334,6 +334,12 @@ ngx_http_edugate_session_create(ngx_http_request_t *r, eg_identity_t *id,
 }
 
 
+/*
+ * Ends a session: the record goes and every worker of every node drops its
+ * cached copy.  Without a handler nobody waits for the outcome (a session
+ * replaced at login).
+ */
+
 ngx_int_t
 ngx_http_edugate_session_revoke(ngx_http_request_t *r, u_char *hash,
     ngx_http_edugate_redis_pt handler)
@@ -350,13 +356,16 @@ ngx_http_edugate_session_revoke(ngx_http_request_t *r, u_char *hash,
     argv[1] = (const char *) key;
     len[1] = ngx_http_edugate_session_key(key, hash);
 
-    rc = ngx_http_edugate_redis_call(r, handler, 2, argv, len);
+    if (handler) {
+        rc = ngx_http_edugate_redis_call(r, handler, 2, argv, len);
+
+    } else {
+        rc = ngx_http_edugate_redis_send(r->connection->log, 2, argv, len);
+    }
 
     if (rc != NGX_OK) {
         return rc;
     }
-
-    /* every worker of every node drops its cached copy */
 
     argv[0] = "PUBLISH";
     len[0] = 7;
@@ -368,37 +377,6 @@ ngx_http_edugate_session_revoke(ngx_http_request_t *r, u_char *hash,
     (void) ngx_http_edugate_redis_send(r->connection->log, 3, argv, len);
 
     return NGX_OK;
-}
-
-
-/* logout of a session nobody waits for: a replaced session at login */
-
-void
-ngx_http_edugate_session_drop(ngx_log_t *log, u_char *hash)
-{
-    u_char       key[NGX_HTTP_EDUGATE_SESSION_KEY_LEN];
-    size_t       len[3];
-    const char  *argv[3];
-
-    ngx_http_edugate_cache_forget(hash);
-
-    argv[0] = "DEL";
-    len[0] = 3;
-    argv[1] = (const char *) key;
-    len[1] = ngx_http_edugate_session_key(key, hash);
-
-    if (ngx_http_edugate_redis_send(log, 2, argv, len) != NGX_OK) {
-        return;
-    }
-
-    argv[0] = "PUBLISH";
-    len[0] = 7;
-    argv[1] = NGX_HTTP_EDUGATE_REVOKE_CHANNEL;
-    len[1] = sizeof(NGX_HTTP_EDUGATE_REVOKE_CHANNEL) - 1;
-    argv[2] = (const char *) hash;
-    len[2] = NGX_HTTP_EDUGATE_HASH_LEN;
-
-    (void) ngx_http_edugate_redis_send(log, 3, argv, len);
 }
 
 
@@ -435,16 +413,11 @@ ngx_http_edugate_set_cookie(ngx_http_request_t *r, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_edugate_add_header(r, "Set-Cookie", NULL);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Set-Cookie");
     h->value.data = p;
 
     p = ngx_sprintf(p, "%V=%V; Path=%V; HttpOnly; SameSite=%s",
