@@ -67,6 +67,8 @@ static void ngx_http_edugate_login_lock_done(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
     ngx_http_edugate_ldap_rc_e rc, eg_identity_t *id, const char *detail);
+static void ngx_http_edugate_login_check_level(ngx_http_request_t *r,
+    eg_identity_t *id);
 static ngx_int_t ngx_http_edugate_login_failed(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc);
 static void ngx_http_edugate_login_count_done(ngx_http_request_t *r,
@@ -667,6 +669,8 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
         ngx_memcpy(lc->identity, id, sizeof(eg_identity_t));
         ngx_explicit_memzero(id, sizeof(eg_identity_t));
 
+        ngx_http_edugate_login_check_level(r, lc->identity);
+
         n = ngx_http_edugate_session_create(r, lc->identity, &lc->sid,
                                             lc->hash,
                                           ngx_http_edugate_login_session_done);
@@ -710,6 +714,42 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
     }
 
     ngx_http_finalize_request(r, n);
+}
+
+
+/*
+ * A level outside edugate_org_levels is a directory data fault: the person
+ * still logs in, and district IT finds the entry in the log.
+ */
+
+static void
+ngx_http_edugate_login_check_level(ngx_http_request_t *r, eg_identity_t *id)
+{
+    size_t                         len;
+    ngx_str_t                     *level;
+    ngx_uint_t                     i;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    len = ngx_strlen(id->level);
+
+    if (len == 0) {
+        return;
+    }
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+    level = emcf->org_levels->elts;
+
+    for (i = 0; i < emcf->org_levels->nelts; i++) {
+        if (level[i].len == len
+            && ngx_strncmp(level[i].data, id->level, len) == 0)
+        {
+            return;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: unknown_level: \"%s\" of \"%s\" is not one of "
+                  "edugate_org_levels", id->level, id->dn);
 }
 
 

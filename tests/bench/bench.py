@@ -1,0 +1,615 @@
+#!/usr/bin/env python3
+"""EduGate benchmark: what edugate_protect costs per request (`make bench`).
+
+Starts, in a temp dir on free 127.0.0.1 ports, a private redis-server,
+slapd with the demo directory and two nginx instances with the EduGate
+module, then measures with wrk (2 threads, 50 connections, --latency):
+
+  (a) /plain/      proxy_pass to the backend, no EduGate directive
+  (b) /apps/echo/  edugate_protect on, same backend, valid session cookie
+  (c) /apps/echo/  the same on the second nginx, whose only difference is
+                   `edugate_session_cache 0`: every request asks Redis
+
+Each scenario gets a short warm-up, then its duration is split into
+rounds run in turn (a b c a b c ...); figures are medians over the rounds
+and ratios compare rounds run seconds apart, so a change in the machine's
+load during the run does not favour one scenario.  Every response must be
+2xx: wrk counts 3xx as success, so the statuses are read from the access
+log.
+
+edugate_session_cache is an http-level directive, so (c) needs its own
+nginx; both instances have the same number of workers and the same
+locations.  The backend is a second `server` block of the same nginx that
+answers `return 200` with a small JSON body made of the X-Edugate-*
+request headers: a Python backend would be the bottleneck and hide what
+the module costs.
+
+Then it logs in N times through the login form and reports the Redis
+memory used per stored session.  The figures are informational: the exit
+code is 0 even when a target is missed, and 1 only when the benchmark
+itself could not run (daemon failed, wrong status codes, wrk missing).
+
+    python3 tests/bench/bench.py --module build/ngx_http_edugate_module.so
+"""
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+
+import servers  # noqa: E402
+from servers import (DEMO_ACCOUNTS, HarnessError, HttpClient,  # noqa: E402
+                     Nginx, RedisServer, Slapd, free_port)
+
+TARGET_RPS_RATIO = 0.85
+TARGET_P99_OVERHEAD_MS = 1.0
+BENCH_USER = "stu01"
+COOKIE_NAME = "edugate_session"
+
+# The gateway's http {} block.  @NAME@ tokens are filled in by conf_text().
+NGINX_CONF = r"""
+events {
+    worker_connections  4096;
+}
+
+http {
+    # Status and identity of every front request, read back after each
+    # run to check that all of them were answered 2xx, with an identity
+    # where one is expected.
+    log_format  bench  '$status "$edugate_user" $request_uri';
+
+    keepalive_requests  1000000;
+
+    edugate_redis               127.0.0.1:@REDIS_PORT@;
+    edugate_ldap_uri            ldap://127.0.0.1:@SLAPD_PORT@/;
+    edugate_ldap_base           dc=edu,dc=cn;
+    edugate_ldap_bind_dn        cn=edugate,ou=services,dc=edu,dc=cn;
+    # published demo password (conf/demo/directory.ldif)
+    edugate_ldap_bind_password  EduGateSvc-Demo-Passw0rd;
+@SESSION_CACHE@
+    upstream bench_backend {
+        server     127.0.0.1:@BACKEND_PORT@;
+        keepalive  64;
+    }
+
+    # The benchmark backend: answers at once, from the identity headers.
+    server {
+        listen      127.0.0.1:@BACKEND_PORT@;
+        access_log  off;
+        default_type  application/json;
+
+        location / {
+            return 200 '{"user":"$http_x_edugate_user",
+ "roles":"$http_x_edugate_roles",
+ "org":"$http_x_edugate_org",
+ "org_path":"$http_x_edugate_org_path",
+ "level":"$http_x_edugate_level"}\n';
+        }
+    }
+
+    server {
+        listen      127.0.0.1:@LISTEN_PORT@;
+        access_log  @FRONT_LOG@ bench;
+
+        proxy_http_version  1.1;
+        proxy_set_header    Connection "";
+
+        location = /edugate/login {
+            edugate_login;
+        }
+
+        location /plain/ {
+            proxy_pass  http://bench_backend;
+        }
+
+        location /apps/echo/ {
+            edugate_protect  on;
+            proxy_pass       http://bench_backend;
+        }
+    }
+}
+"""
+
+
+class Stop(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Stop()
+
+
+class BenchError(Exception):
+    """The benchmark could not produce a valid measurement."""
+
+
+def conf_text(ports, listen_port, backend_port, front_log, cache_off):
+    values = {
+        "REDIS_PORT": str(ports["redis"]),
+        "SLAPD_PORT": str(ports["slapd"]),
+        "BACKEND_PORT": str(backend_port),
+        "LISTEN_PORT": str(listen_port),
+        "FRONT_LOG": str(front_log),
+        "SESSION_CACHE": ("    edugate_session_cache       0;\n"
+                          if cache_off else ""),
+    }
+    text = NGINX_CONF
+    for key, value in values.items():
+        text = text.replace("@%s@" % key, value)
+    return text
+
+
+# wrk prints times as 612.00us, 1.23ms, 2.00s, 1.00m, 1.00h
+_TIME_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def parse_time_ms(text):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text.strip())
+    if m is None:
+        raise BenchError("cannot read wrk time %r" % text)
+    return float(m.group(1)) * _TIME_UNITS[m.group(2)]
+
+
+def parse_wrk(output):
+    """The figures of one wrk --latency run, as a dict."""
+    r = {"non_2xx_3xx": 0, "socket_errors": {}}
+    m = re.search(r"^Requests/sec:\s+([0-9.]+)\s*$", output, flags=re.M)
+    if m is None:
+        raise BenchError("no Requests/sec line in wrk output:\n" + output)
+    r["rps"] = float(m.group(1))
+    m = re.search(r"^\s*(\d+) requests in ([0-9.]+\w+),", output,
+                  flags=re.M)
+    if m is None:
+        raise BenchError("no request count in wrk output:\n" + output)
+    r["requests"] = int(m.group(1))
+    r["elapsed_ms"] = parse_time_ms(m.group(2))
+    m = re.search(r"^\s*Latency\s+(\S+)\s+(\S+)\s+(\S+)", output,
+                  flags=re.M)
+    if m is None:
+        raise BenchError("no Latency line in wrk output:\n" + output)
+    r["avg_ms"] = parse_time_ms(m.group(1))
+    r["max_ms"] = parse_time_ms(m.group(3))
+    dist = dict(re.findall(r"^\s*(50|75|90|99)%\s+(\S+)\s*$", output,
+                           flags=re.M))
+    if "99" not in dist:
+        raise BenchError("no latency distribution in wrk output "
+                         "(--latency):\n" + output)
+    for pct, value in dist.items():
+        r["p%s_ms" % pct] = parse_time_ms(value)
+    m = re.search(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", output,
+                  flags=re.M)
+    if m:
+        r["non_2xx_3xx"] = int(m.group(1))
+    m = re.search(r"Socket errors:\s+connect (\d+), read (\d+), "
+                  r"write (\d+), timeout (\d+)", output)
+    if m:
+        r["socket_errors"] = {k: int(v) for k, v in zip(
+            ("connect", "read", "write", "timeout"), m.groups()) if int(v)}
+    return r
+
+
+class Wrk:
+    """Runs wrk as a child; stop() kills a run still going, by PID."""
+
+    def __init__(self, binary, threads, connections):
+        self.binary = binary
+        self.threads = threads
+        self.connections = connections
+        self.proc = None
+
+    def run(self, url, seconds, cookie=None):
+        cmd = [self.binary, "-t", str(self.threads),
+               "-c", str(self.connections), "-d", "%ds" % seconds,
+               "--latency", "--timeout", "5s"]
+        if cookie:
+            cmd += ["-H", "Cookie: %s=%s" % (COOKIE_NAME, cookie)]
+        cmd.append(url)
+        # its own process group: a Ctrl-C reaches this script, which then
+        # stops wrk itself
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+        try:
+            out, _ = self.proc.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise BenchError("wrk did not finish: %s" % " ".join(cmd))
+        rc = self.proc.returncode
+        self.proc = None
+        if rc != 0:
+            raise BenchError("wrk exited with code %d:\n%s" % (rc, out))
+        return out
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        self.proc = None
+
+
+class FrontLog:
+    """The `bench` access log of one nginx: statuses since a mark."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.offset = 0
+
+    def mark(self):
+        try:
+            self.offset = self.path.stat().st_size
+        except OSError:
+            self.offset = 0
+
+    def since_mark(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return {}, 0
+        statuses = {}
+        anonymous = 0
+        for line in text.splitlines():
+            parts = line.split(" ", 2)
+            if len(parts) < 2:
+                continue
+            statuses[parts[0]] = statuses.get(parts[0], 0) + 1
+            if parts[1] in ('""', '"-"'):
+                anonymous += 1
+        return statuses, anonymous
+
+
+def login(port, user=BENCH_USER):
+    """Logs in through the form as a browser would; the session cookie."""
+    c = HttpClient(port)
+    r = c.get("/edugate/login?return=" + urllib.parse.quote("/apps/echo/"))
+    if r.status != 200:
+        raise BenchError("GET /edugate/login answered %d: %s"
+                         % (r.status, r.text[:300]))
+    fields = servers.form_inputs(r.text)
+    if "csrf" not in fields:
+        raise BenchError("the login form has no csrf field")
+    r = c.post_form("/edugate/login", {
+        "username": user, "password": DEMO_ACCOUNTS[user]["password"],
+        "csrf": fields["csrf"], "return": fields.get("return", "/"),
+    })
+    cookie = c.cookie(COOKIE_NAME)
+    if r.status != 302 or cookie is None:
+        raise BenchError("login as %s failed: %d %s %s"
+                         % (user, r.status, r.header("X-Edugate-Error"),
+                            r.text[:300]))
+    return cookie
+
+
+def check_target(port, path, cookie, want_user):
+    """One request before measuring: 200, and the expected identity."""
+    c = HttpClient(port)
+    if cookie:
+        c.set_cookie(COOKIE_NAME, cookie)
+    r = c.get(path)
+    if r.status != 200:
+        raise BenchError("GET %s on :%d answered %d (%s), not 200"
+                         % (path, port, r.status,
+                            r.header("X-Edugate-Error")))
+    user = r.json().get("user")
+    if user != want_user:
+        raise BenchError("GET %s on :%d: the backend saw user %r, "
+                         "expected %r" % (path, port, user, want_user))
+
+
+class Scenario:
+    """One URL measured in several rounds; figures summed over rounds."""
+
+    def __init__(self, key, label, port, path, cookie, log):
+        self.key = key
+        self.label = label
+        self.port = port
+        self.path = path
+        self.cookie = cookie
+        self.log = log
+        self.rounds = []
+        self.problems = []
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d%s" % (self.port, self.path)
+
+    def median(self, field):
+        return statistics.median(r[field] for r in self.rounds)
+
+    def ratio_to(self, other, field="rps"):
+        """Median over rounds of this round's figure / the other's: a
+        round of each runs within seconds, so load drifts cancel out."""
+        return statistics.median(
+            mine[field] / theirs[field]
+            for mine, theirs in zip(self.rounds, other.rounds))
+
+    def diff_to(self, other, field="p99_ms"):
+        return statistics.median(
+            mine[field] - theirs[field]
+            for mine, theirs in zip(self.rounds, other.rounds))
+
+    def run_round(self, wrk, seconds, warmup, connections, verbose, out):
+        if warmup > 0:
+            wrk.run(self.url, warmup, self.cookie)
+        self.log.mark()
+        text = wrk.run(self.url, seconds, self.cookie)
+        r = parse_wrk(text)
+        statuses, anonymous = self.log.since_mark()
+        if verbose:
+            out("\n".join("    | " + line for line in text.splitlines()))
+        problems = []
+        if r["non_2xx_3xx"]:
+            problems.append("wrk counted %d non-2xx/3xx responses"
+                            % r["non_2xx_3xx"])
+        # wrk counts a 3xx (a redirect to the login page) as a success, so
+        # the statuses come from the access log.  When wrk stops it drops
+        # the requests it has in flight, at most one per connection; nginx
+        # logs those as 499.
+        closed = statuses.pop("499", 0)
+        if closed > connections:
+            statuses["499"] = closed
+            closed = 0
+        bad = {st: n for st, n in statuses.items() if not st.startswith("2")}
+        if bad:
+            problems.append("nginx answered non-2xx: %s" % ", ".join(
+                "%s x%d" % kv for kv in sorted(bad.items())))
+        if self.cookie and anonymous:
+            problems.append("%d requests reached the backend without an "
+                            "identity" % anonymous)
+        if not statuses:
+            problems.append("no request in the access log")
+        if r["socket_errors"]:
+            problems.append("socket errors: %s" % ", ".join(
+                "%s %d" % kv for kv in r["socket_errors"].items()))
+        self.rounds.append(r)
+        self.problems += problems
+        out("  %-2s round %d  %8.0f req/s   p50 %6.3f ms   p99 %6.3f ms   "
+            "max %7.3f ms   %7d requests, %s%s"
+            % (self.key, len(self.rounds), r["rps"], r["p50_ms"],
+               r["p99_ms"], r["max_ms"], r["requests"],
+               "all 2xx" if not problems else "NOT ALL 2xx",
+               " (%d in flight at the end)" % closed if closed else ""))
+        for p in problems:
+            out("     FAILED RUN: " + p)
+
+
+def redis_used_memory(rc):
+    return int(rc.info("memory")["used_memory"])
+
+
+def session_keys(rc):
+    return set(rc.scan_iter(match="eg:sess:*", count=1000))
+
+
+def measure_session_memory(port, rc, n, out):
+    out("\nRedis memory per stored session (%d logins as %s through the "
+        "login form)" % (n, BENCH_USER))
+    keys_before = session_keys(rc)
+    before = redis_used_memory(rc)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        cookies = list(pool.map(lambda _: login(port), range(n)))
+    took = time.monotonic() - t0
+    after = redis_used_memory(rc)
+    keys_after = session_keys(rc)
+    new_keys = keys_after - keys_before
+    if len(set(cookies)) != n or len(new_keys) != n:
+        raise BenchError("%d logins gave %d distinct cookies and %d new "
+                         "eg:sess:* keys" % (n, len(set(cookies)),
+                                             len(new_keys)))
+    one = sorted(new_keys)[0]
+    strlen = rc.strlen(one)
+    out("    %d logins in %.1fs (%.0f logins/s, LDAP search + bind each)"
+        % (n, took, n / took))
+    out("    used_memory %d -> %d bytes: %.0f bytes per session "
+        "(includes Redis' own table growth)"
+        % (before, after, (after - before) / n))
+    try:
+        usage = sum(rc.memory_usage(k, samples=0) for k in new_keys)
+    except Exception:
+        usage = None
+    if usage:
+        out("    MEMORY USAGE of the %d keys: %.0f bytes per session"
+            % (n, usage / n))
+    out("    one stored record (STRLEN %s...): %d bytes, TTL %ds"
+        % (one.decode()[:16], strlen, rc.ttl(one)))
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--module", required=True,
+                    help="path of ngx_http_edugate_module.so")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="nginx worker processes (default 1)")
+    ap.add_argument("--duration", type=int, default=10,
+                    help="seconds per measurement (default 10)")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds per scenario, interleaved a b c a b c "
+                    "(default 5; the duration is split between them)")
+    ap.add_argument("--warmup", type=int, default=2,
+                    help="warm-up seconds before the first round of each "
+                    "scenario (default 2)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--sessions", type=int, default=200,
+                    help="logins for the Redis memory figure")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temp dir (configs and logs)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="print wrk's own output too")
+    args = ap.parse_args(argv)
+
+    def out(line=""):
+        print(line, flush=True)
+
+    module = Path(args.module).resolve()
+    if not module.is_file():
+        sys.stderr.write("bench: the EduGate module %s does not exist; "
+                         "build it with `make module`\n" % module)
+        return 1
+    wrk_bin = shutil.which("wrk")
+    if wrk_bin is None:
+        sys.stderr.write("bench: wrk not found (apt-get install wrk)\n")
+        return 1
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    tmp = Path(tempfile.mkdtemp(prefix="edugate-bench-"))
+    # nginx maps the file: a `make module` elsewhere during the run would
+    # rewrite it under the running workers
+    shutil.copy2(module, tmp / module.name)
+    wrk = Wrk(wrk_bin, args.threads, args.connections)
+    started = []
+    rc = 0
+    try:
+        ports = {"redis": free_port(), "slapd": free_port()}
+        redis = RedisServer(tmp / "redis", ports["redis"])
+        slapd = Slapd(tmp / "slapd", ports["slapd"])
+        gateways = []
+        for name, cache_off in (("nginx", False), ("nginx-nocache", True)):
+            listen, backend = free_port(), free_port()
+            front_log = tmp / name / "front.log"
+            gw = Nginx(tmp / name, listen, tmp / module.name,
+                       conf_text(ports, listen, backend, front_log,
+                                 cache_off),
+                       workers=args.workers)
+            gw.front_log = FrontLog(front_log)
+            gateways.append(gw)
+        cached, uncached = gateways
+
+        for daemon in (redis, slapd, cached, uncached):
+            started.append(daemon)
+            daemon.start()
+
+        out("EduGate benchmark")
+        out("  nginx %s, %d worker(s) per instance; wrk %d threads, %d "
+            "connections, %ds per scenario; %d CPUs, %s"
+            % (nginx_version(), args.workers, args.threads,
+               args.connections, args.duration, os.cpu_count() or 0,
+               platform.machine()))
+        out("  backend: a second server block of the same nginx "
+            "(`return 200` + JSON built from the X-Edugate-* headers,")
+        out("  upstream keepalive), so the figures show the gateway, "
+            "not an application")
+        out("  module: %s" % module)
+
+        cookie = login(cached.port)
+        check_target(cached.port, "/plain/", None, "")
+        check_target(cached.port, "/apps/echo/", cookie, BENCH_USER)
+        check_target(uncached.port, "/apps/echo/", cookie, BENCH_USER)
+
+        scenarios = [
+            Scenario("a", "/plain/       no EduGate", cached.port,
+                     "/plain/", None, cached.front_log),
+            Scenario("b", "/apps/echo/   edugate_protect (cache 2s)",
+                     cached.port, "/apps/echo/", cookie, cached.front_log),
+            Scenario("c", "/apps/echo/   edugate_session_cache 0",
+                     uncached.port, "/apps/echo/", cookie,
+                     uncached.front_log),
+        ]
+        out("\nScenarios (same session cookie for b and c):")
+        for sc in scenarios:
+            out("  %s  %-40s %s" % (sc.key, sc.label, sc.url))
+        out("  c runs on a second nginx, identical but for "
+            "`edugate_session_cache 0`")
+        out("  (an http-level directive): every request reads the session "
+            "from Redis.")
+        rounds = max(1, args.rounds)
+        seconds = max(1, round(args.duration / rounds))
+        out("\nMeasuring: %d interleaved rounds of %ds per scenario, "
+            "after a %ds warm-up each" % (rounds, seconds, args.warmup))
+        for i in range(rounds):
+            for sc in scenarios:
+                sc.run_round(wrk, seconds, args.warmup if i == 0 else 0,
+                             args.connections, args.verbose, out)
+
+        failed = [sc.key for sc in scenarios if sc.problems]
+        a, b, c = scenarios
+        ratio_b = b.ratio_to(a)
+        ratio_c = c.ratio_to(a)
+        over_b = b.diff_to(a)
+        over_c = c.diff_to(a)
+        out("\nSummary: medians over the rounds; b/a, c/a and the p99 "
+            "overheads compare")
+        out("rounds run one after the other")
+        out("  %-45s %10s %10s" % ("", "req/s", "p99 ms"))
+        for sc in scenarios:
+            out("  %s  %-42s %10.0f %10.3f" % (sc.key, sc.label,
+                                                sc.median("rps"),
+                                                sc.median("p99_ms")))
+        out("  throughput b/a     %.3f      (target >= %.2f)  %s"
+            % (ratio_b, TARGET_RPS_RATIO,
+               verdict(ratio_b >= TARGET_RPS_RATIO)))
+        out("  throughput c/a     %.3f      (no target: a Redis round "
+            "trip per request)" % ratio_c)
+        out("  p99 overhead b-a  %+.3f ms   (target < %.1f ms)  %s"
+            % (over_b, TARGET_P99_OVERHEAD_MS,
+               verdict(over_b < TARGET_P99_OVERHEAD_MS)))
+        out("  p99 overhead c-a  %+.3f ms   (no target)" % over_c)
+        if failed:
+            out("  these figures are NOT valid: see FAILED RUN above")
+
+        if args.sessions > 0:
+            measure_session_memory(cached.port, redis.client(),
+                                   args.sessions, out)
+
+        for gw in gateways:
+            for line in gw.check_log():
+                out("  %s: %s" % (gw.dir.name, line))
+                failed.append(gw.dir.name)
+        if failed:
+            out("\nFAILED: run(s) %s did not get only 2xx responses or "
+                "nginx logged problems; the figures above are not valid"
+                % ", ".join(sorted(set(failed))))
+            rc = 1
+    except Stop:
+        out("\nbench: interrupted")
+        rc = 130
+    except (BenchError, HarnessError, OSError) as e:
+        sys.stderr.write("bench: %s\n" % e)
+        rc = 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        wrk.stop()
+        for daemon in reversed(started):
+            daemon.stop()
+        servers.stop_all()
+        if args.keep:
+            out("bench: configs and logs kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return rc
+
+
+def nginx_version():
+    r = subprocess.run([servers.NGINX_BIN, "-v"], capture_output=True,
+                       text=True)
+    m = re.search(r"nginx/(\S+)", r.stderr + r.stdout)
+    return m.group(1) if m else "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
