@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_edugate_deny(ngx_http_request_t *r,
 static ngx_int_t ngx_http_edugate_authorize(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx);
 static ngx_int_t ngx_http_edugate_strip_headers(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_edugate_our_prefix(ngx_table_elt_t *h);
 static ngx_uint_t ngx_http_edugate_header_kind(ngx_http_request_t *r,
     ngx_table_elt_t *h);
 static ngx_int_t ngx_http_edugate_cut_cookies(ngx_http_request_t *r,
@@ -255,7 +256,7 @@ ngx_http_edugate_deny(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx,
             rc = ngx_http_edugate_send_error(r, status, code, &location);
 
         } else {
-            rc = ngx_http_edugate_redirect(r, &location);
+            rc = ngx_http_edugate_redirect(r, &location, code);
         }
 
     } else {
@@ -450,6 +451,33 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
 }
 
 
+/*
+ * "X_Edugate_User" counts too: with underscores_in_headers on, CGI-style
+ * applications see it as the same header as "X-Edugate-User".
+ */
+
+static ngx_uint_t
+ngx_http_edugate_our_prefix(ngx_table_elt_t *h)
+{
+    ngx_uint_t     i;
+    static u_char  prefix[] = "x-edugate-";
+
+    if (h->key.len <= sizeof(prefix) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(prefix) - 1; i++) {
+        if (h->lowcase_key[i] != prefix[i]
+            && !(prefix[i] == '-' && h->lowcase_key[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static ngx_uint_t
 ngx_http_edugate_header_kind(ngx_http_request_t *r, ngx_table_elt_t *h)
 {
@@ -457,9 +485,7 @@ ngx_http_edugate_header_kind(ngx_http_request_t *r, ngx_table_elt_t *h)
     ngx_str_t                     *name;
     ngx_http_edugate_main_conf_t  *emcf;
 
-    if (h->key.len > 10
-        && ngx_strncmp(h->lowcase_key, "x-edugate-", 10) == 0)
-    {
+    if (ngx_http_edugate_our_prefix(h)) {
         return NGX_HTTP_EDUGATE_HEADER_OURS;
     }
 

@@ -35,18 +35,19 @@
 
 
 typedef struct {
-    ngx_str_t              username;
-    ngx_str_t              password;
-    ngx_str_t              csrf;
-    ngx_str_t              return_to;
-    ngx_str_t              keys[4];         /* fail/lock for user and ip */
-    ngx_str_t              old_sid;
-    ngx_str_t              sid;
-    ngx_str_t              new_csrf;
-    ngx_uint_t             status;
-    const char            *code;
-    eg_identity_t         *identity;
-    u_char                 hash[NGX_HTTP_EDUGATE_HASH_LEN];
+    ngx_str_t                   username;
+    ngx_str_t                   password;
+    ngx_str_t                   csrf;
+    ngx_str_t                   return_to;
+    ngx_str_t                   keys[4];     /* fail/lock: user, address */
+    ngx_str_t                   old_sid;
+    ngx_str_t                   sid;
+    ngx_str_t                   new_csrf;
+    ngx_http_edugate_ldap_rc_e  ldap_rc;
+    ngx_uint_t                  status;
+    const char                 *code;
+    eg_identity_t              *identity;
+    u_char                      hash[NGX_HTTP_EDUGATE_HASH_LEN];
 } ngx_http_edugate_login_ctx_t;
 
 
@@ -60,6 +61,14 @@ static const char *ngx_http_edugate_query_return(ngx_http_request_t *r,
 static ngx_int_t ngx_http_edugate_login_return(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *out);
 static ngx_int_t ngx_http_edugate_login_keys(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, ngx_str_t *name);
+static ngx_int_t ngx_http_edugate_login_lock_check(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, ngx_http_edugate_redis_pt handler);
+static ngx_int_t ngx_http_edugate_login_refuse_locked(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, redisReply *reply);
+static void ngx_http_edugate_login_relock_done(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_edugate_login_proceed(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc);
 static void ngx_http_edugate_login_csrf_done(ngx_http_request_t *r,
     redisReply *reply);
@@ -79,6 +88,8 @@ static ngx_int_t ngx_http_edugate_login_form(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc, ngx_uint_t status, const char *code);
 static void ngx_http_edugate_login_form_done(ngx_http_request_t *r,
     redisReply *reply);
+static ngx_int_t ngx_http_edugate_login_store_down(ngx_http_request_t *r,
+    redisReply *reply, const char *what);
 static ngx_int_t ngx_http_edugate_login_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code);
 static ngx_int_t ngx_http_edugate_login_call(ngx_http_request_t *r,
@@ -146,6 +157,9 @@ ngx_http_edugate_login_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: method_not_allowed: %V on the login "
+                      "endpoint", &r->method_name);
         return ngx_http_edugate_login_error(r, NGX_HTTP_NOT_ALLOWED,
                                             "method_not_allowed");
     }
@@ -351,7 +365,9 @@ ngx_http_edugate_login_post(ngx_http_request_t *r,
     p = body;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        if (cl->buf->last > cl->buf->pos) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
     }
 
     ngx_memzero(fields, sizeof(fields));
@@ -464,16 +480,13 @@ too_large:
 static void
 ngx_http_edugate_login_csrf_done(ngx_http_request_t *r, redisReply *reply)
 {
-    size_t                         len[5];
     ngx_int_t                      rc;
-    const char                    *argv[5];
     ngx_http_edugate_login_ctx_t  *lc;
 
     lc = ngx_http_edugate_login_ctx(r);
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        rc = ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "session_store_unavailable");
+        rc = ngx_http_edugate_login_store_down(r, reply, "form token check");
         goto done;
     }
 
@@ -486,24 +499,13 @@ ngx_http_edugate_login_csrf_done(ngx_http_request_t *r, redisReply *reply)
         goto done;
     }
 
-    if (ngx_http_edugate_login_keys(r, lc) != NGX_OK) {
+    if (ngx_http_edugate_login_keys(r, lc, &lc->username) != NGX_OK) {
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         goto done;
     }
 
-    argv[0] = "EVAL";
-    len[0] = 4;
-    argv[1] = ngx_http_edugate_lock_script;
-    len[1] = sizeof(ngx_http_edugate_lock_script) - 1;
-    argv[2] = "2";
-    len[2] = 1;
-    argv[3] = (const char *) lc->keys[1].data;
-    len[3] = lc->keys[1].len;
-    argv[4] = (const char *) lc->keys[3].data;
-    len[4] = lc->keys[3].len;
-
-    rc = ngx_http_edugate_login_call(r, ngx_http_edugate_login_lock_done,
-                                     5, argv, len);
+    rc = ngx_http_edugate_login_lock_check(r, lc,
+                                           ngx_http_edugate_login_lock_done);
 
 done:
 
@@ -515,7 +517,7 @@ done:
 
 static ngx_int_t
 ngx_http_edugate_login_keys(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc)
+    ngx_http_edugate_login_ctx_t *lc, ngx_str_t *name)
 {
     u_char      *p;
     ngx_str_t   *addr;
@@ -529,7 +531,7 @@ ngx_http_edugate_login_keys(ngx_http_request_t *r,
 
     for (i = 0; i < 4; i++) {
         lc->keys[i].len = ngx_strlen(prefix[i])
-                          + (i < 2 ? lc->username.len : addr->len);
+                          + (i < 2 ? name->len : addr->len);
 
         p = ngx_pnalloc(r->pool, lc->keys[i].len);
         if (p == NULL) {
@@ -541,7 +543,7 @@ ngx_http_edugate_login_keys(ngx_http_request_t *r,
 
         if (i < 2) {
             /* "Alice" and "alice" are one account to the directory */
-            ngx_strlow(p, lc->username.data, lc->username.len);
+            ngx_strlow(p, name->data, name->len);
 
         } else {
             ngx_memcpy(p, addr->data, addr->len);
@@ -552,65 +554,93 @@ ngx_http_edugate_login_keys(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_edugate_login_lock_done(ngx_http_request_t *r, redisReply *reply)
+static ngx_int_t
+ngx_http_edugate_login_lock_check(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, ngx_http_edugate_redis_pt handler)
 {
-    ngx_int_t                      rc;
-    ngx_table_elt_t               *h;
-    ngx_http_edugate_login_ctx_t  *lc;
+    size_t       len[5];
+    const char  *argv[5];
 
-    lc = ngx_http_edugate_login_ctx(r);
+    argv[0] = "EVAL";
+    len[0] = 4;
+    argv[1] = ngx_http_edugate_lock_script;
+    len[1] = sizeof(ngx_http_edugate_lock_script) - 1;
+    argv[2] = "2";
+    len[2] = 1;
+    argv[3] = (const char *) lc->keys[1].data;
+    len[3] = lc->keys[1].len;
+    argv[4] = (const char *) lc->keys[3].data;
+    len[4] = lc->keys[3].len;
+
+    return ngx_http_edugate_login_call(r, handler, 5, argv, len);
+}
+
+
+/* NGX_DECLINED: neither account nor address is locked */
+
+static ngx_int_t
+ngx_http_edugate_login_refuse_locked(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc, redisReply *reply)
+{
+    long long         ttl[2];
+    ngx_table_elt_t  *h;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 2
         || reply->element[0]->type != REDIS_REPLY_INTEGER
         || reply->element[1]->type != REDIS_REPLY_INTEGER)
     {
-        rc = ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "session_store_unavailable");
-        goto done;
+        return ngx_http_edugate_login_store_down(r, reply, "lockout check");
     }
 
-    if (reply->element[0]->integer > 0 || reply->element[1]->integer > 0) {
+    ttl[0] = reply->element[0]->integer;
+    ttl[1] = reply->element[1]->integer;
 
-        h = ngx_http_edugate_add_header(r, "Retry-After", NULL);
-        if (h == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            goto done;
-        }
+    if (ttl[0] <= 0 && ttl[1] <= 0) {
+        return NGX_DECLINED;
+    }
 
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (h->value.data == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            goto done;
-        }
+    h = ngx_http_edugate_add_header(r, "Retry-After", NULL);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-        h->value.len = ngx_sprintf(h->value.data, "%L",
-                                   ngx_max(reply->element[0]->integer,
-                                           reply->element[1]->integer))
-                       - h->value.data;
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-        if (reply->element[0]->integer > 0) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "edugate: account_locked: login for \"%s\" "
-                          "refused for another %Ls",
-                          ngx_http_edugate_log_value(r, &lc->username),
-                          reply->element[0]->integer);
-            rc = ngx_http_edugate_login_form(r, lc,
-                                             NGX_HTTP_TOO_MANY_REQUESTS,
-                                             "account_locked");
+    h->value.len = ngx_sprintf(h->value.data, "%L", ngx_max(ttl[0], ttl[1]))
+                   - h->value.data;
 
-        } else {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "edugate: too_many_attempts: logins from %V "
-                          "refused for another %Ls",
-                          &r->connection->addr_text,
-                          reply->element[1]->integer);
-            rc = ngx_http_edugate_login_form(r, lc,
-                                             NGX_HTTP_TOO_MANY_REQUESTS,
-                                             "too_many_attempts");
-        }
+    if (ttl[0] > 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: account_locked: login for \"%s\" refused "
+                      "for another %Ls",
+                      ngx_http_edugate_log_value(r, &lc->username), ttl[0]);
+        return ngx_http_edugate_login_form(r, lc, NGX_HTTP_TOO_MANY_REQUESTS,
+                                           "account_locked");
+    }
 
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: too_many_attempts: logins from %V refused for "
+                  "another %Ls", &r->connection->addr_text, ttl[1]);
+
+    return ngx_http_edugate_login_form(r, lc, NGX_HTTP_TOO_MANY_REQUESTS,
+                                       "too_many_attempts");
+}
+
+
+static void
+ngx_http_edugate_login_lock_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t                      rc;
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+
+    rc = ngx_http_edugate_login_refuse_locked(r, lc, reply);
+    if (rc != NGX_DECLINED) {
         goto done;
     }
 
@@ -649,10 +679,12 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
     ngx_http_edugate_ldap_rc_e rc, eg_identity_t *id, const char *detail)
 {
     ngx_int_t                      n;
+    ngx_str_t                      uid;
     ngx_uint_t                     level;
     ngx_http_edugate_login_ctx_t  *lc;
 
     lc = ngx_http_edugate_login_ctx(r);
+    lc->ldap_rc = rc;
 
     ngx_explicit_memzero(lc->password.data, lc->password.len);
 
@@ -662,28 +694,12 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
 
         lc->identity = ngx_palloc(r->pool, sizeof(eg_identity_t));
         if (lc->identity == NULL) {
-            n = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            break;
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
         }
 
         ngx_memcpy(lc->identity, id, sizeof(eg_identity_t));
-        ngx_explicit_memzero(id, sizeof(eg_identity_t));
-
         ngx_http_edugate_login_check_level(r, lc->identity);
-
-        n = ngx_http_edugate_session_create(r, lc->identity, &lc->sid,
-                                            lc->hash,
-                                          ngx_http_edugate_login_session_done);
-        if (n == NGX_OK) {
-            r->main->count++;
-            n = NGX_DONE;
-
-        } else {
-            n = ngx_http_edugate_login_form(r, lc,
-                                            NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "session_store_unavailable");
-        }
-
         break;
 
     case NGX_HTTP_EDUGATE_LDAP_BAD_CREDENTIALS:
@@ -699,8 +715,6 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
                       "edugate: invalid_credentials: login for \"%s\" "
                       "failed: %s",
                       ngx_http_edugate_log_value(r, &lc->username), detail);
-
-        n = ngx_http_edugate_login_failed(r, lc);
         break;
 
     default:
@@ -708,12 +722,90 @@ ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "edugate: directory_unavailable: %s", detail);
 
-        n = ngx_http_edugate_login_form(r, lc, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "directory_unavailable");
-        break;
+        ngx_explicit_memzero(id, sizeof(eg_identity_t));
+        ngx_http_finalize_request(r,
+            ngx_http_edugate_login_form(r, lc, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "directory_unavailable"));
+        return;
     }
 
-    ngx_http_finalize_request(r, n);
+    /*
+     * The directory matches "stu02 ", "STU02" and a full-width spelling
+     * to one entry: its own spelling of the account decides the lockout, so
+     * no spelling escapes a lock or gets counters of its own.
+     */
+
+    uid.data = (u_char *) id->uid;
+    uid.len = ngx_strlen(id->uid);
+
+    if (uid.len
+        && (uid.len != lc->username.len
+            || ngx_strncasecmp(uid.data, lc->username.data, uid.len) != 0))
+    {
+        n = ngx_http_edugate_login_keys(r, lc, &uid);
+
+        if (n == NGX_OK) {
+            n = ngx_http_edugate_login_lock_check(r, lc,
+                                        ngx_http_edugate_login_relock_done);
+        }
+
+    } else {
+        n = ngx_http_edugate_login_proceed(r, lc);
+    }
+
+    ngx_explicit_memzero(id, sizeof(eg_identity_t));
+
+    ngx_http_finalize_request(r, n == NGX_ERROR
+                                 ? NGX_HTTP_INTERNAL_SERVER_ERROR : n);
+}
+
+
+static void
+ngx_http_edugate_login_relock_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t                      rc;
+    ngx_http_edugate_login_ctx_t  *lc;
+
+    lc = ngx_http_edugate_login_ctx(r);
+
+    rc = ngx_http_edugate_login_refuse_locked(r, lc, reply);
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_edugate_login_proceed(r, lc);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* after the directory answered and no lock applies */
+
+static ngx_int_t
+ngx_http_edugate_login_proceed(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc)
+{
+    ngx_int_t  rc;
+
+    if (lc->ldap_rc != NGX_HTTP_EDUGATE_LDAP_OK) {
+        return ngx_http_edugate_login_failed(r, lc);
+    }
+
+    rc = ngx_http_edugate_session_create(r, lc->identity, &lc->sid, lc->hash,
+                                         ngx_http_edugate_login_session_done);
+    if (rc == NGX_OK) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: redis is not "
+                      "connected");
+        return ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "session_store_unavailable");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
@@ -837,8 +929,7 @@ ngx_http_edugate_login_session_done(ngx_http_request_t *r, redisReply *reply)
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
-        rc = ngx_http_edugate_login_form(r, lc, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                         "session_store_unavailable");
+        rc = ngx_http_edugate_login_store_down(r, reply, "session creation");
         ngx_http_finalize_request(r, rc);
         return;
     }
@@ -877,7 +968,8 @@ ngx_http_edugate_login_session_done(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    ngx_http_finalize_request(r, ngx_http_edugate_redirect(r, &lc->return_to));
+    ngx_http_finalize_request(r, ngx_http_edugate_redirect(r, &lc->return_to,
+                                                          NULL));
 }
 
 
@@ -946,8 +1038,7 @@ ngx_http_edugate_login_form_done(ngx_http_request_t *r, redisReply *reply)
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
-        rc = ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "session_store_unavailable");
+        rc = ngx_http_edugate_login_store_down(r, reply, "form token");
         ngx_http_finalize_request(r, rc);
         return;
     }
@@ -965,6 +1056,31 @@ ngx_http_edugate_login_form_done(ngx_http_request_t *r, redisReply *reply)
                                           &lc->new_csrf, &lc->return_to);
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_login_store_down(ngx_http_request_t *r, redisReply *reply,
+    const char *what)
+{
+    if (reply == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: %s: no reply "
+                      "from redis", what);
+
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: %s: %*s",
+                      what, (size_t) reply->len, reply->str);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: %s: unexpected "
+                      "redis reply of type %d", what, reply->type);
+    }
+
+    return ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "session_store_unavailable");
 }
 
 
@@ -1024,6 +1140,9 @@ ngx_http_edugate_logout_handler(ngx_http_request_t *r)
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: method_not_allowed: %V on the logout "
+                      "endpoint", &r->method_name);
         return ngx_http_edugate_login_error(r, NGX_HTTP_NOT_ALLOWED,
                                             "method_not_allowed");
     }
@@ -1117,7 +1236,7 @@ ngx_http_edugate_logout_finish(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     if (lc->return_to.len) {
-        return ngx_http_edugate_redirect(r, &lc->return_to);
+        return ngx_http_edugate_redirect(r, &lc->return_to, NULL);
     }
 
     return ngx_http_edugate_send_error(r, NGX_HTTP_OK, "logged_out", NULL);

@@ -184,7 +184,7 @@ ngx_int_t ngx_http_edugate_send_login_form(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, ngx_str_t *csrf,
     ngx_str_t *return_to);
 ngx_int_t ngx_http_edugate_redirect(ngx_http_request_t *r,
-    ngx_str_t *location);
+    ngx_str_t *location, const char *code);
 ngx_int_t ngx_http_edugate_login_location(ngx_http_request_t *r,
     ngx_str_t *location);
 

@@ -477,11 +477,12 @@ ngx_http_edugate_send_login_form(ngx_http_request_t *r, ngx_uint_t status,
 
 
 ngx_int_t
-ngx_http_edugate_redirect(ngx_http_request_t *r, ngx_str_t *location)
+ngx_http_edugate_redirect(ngx_http_request_t *r, ngx_str_t *location,
+    const char *code)
 {
     ngx_table_elt_t  *h;
 
-    if (ngx_http_edugate_common_headers(r, NGX_HTTP_MOVED_TEMPORARILY, NULL)
+    if (ngx_http_edugate_common_headers(r, NGX_HTTP_MOVED_TEMPORARILY, code)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -740,10 +740,18 @@ class Nginx(Daemon):
 
 
 def nginx_demo_conf(redis_port, slapd_port, echo_port, listen_port,
-                    extra_http="", extra_server="", template=None):
-    """conf/demo/nginx.conf.in with the @NAME@ tokens filled in."""
+                    extra_http="", extra_server="", template=None,
+                    drop=()):
+    """conf/demo/nginx.conf.in with the @NAME@ tokens filled in.
+
+    drop: directive names whose lines are removed from the template first,
+    so that extra_http can set them to other values.
+    """
     text = Path(template or DEMO_DIR / "nginx.conf.in").read_text(
         encoding="utf-8")
+    for name in drop:
+        text = re.sub(r"^[ \t]*%s\s[^;]*;[ \t]*\n" % re.escape(name), "",
+                      text, flags=re.M)
     values = {
         "REDIS": "127.0.0.1:%d" % redis_port,
         "LDAP_URI": "ldap://127.0.0.1:%d/" % slapd_port,
@@ -759,6 +767,60 @@ def nginx_demo_conf(redis_port, slapd_port, echo_port, listen_port,
         raise HarnessError("unfilled tokens in nginx.conf.in: %s"
                            % ", ".join(sorted(set(left))))
     return text
+
+
+def directive_names(conf_text):
+    """Names of the directives that start a statement in conf_text."""
+    return sorted(set(re.findall(r"(?:^|[;{}])\s*([a-z_][a-z0-9_]*)\s",
+                                 conf_text)))
+
+
+class LogWatch:
+    """What a log file gained since the watch was made (or moved on).
+
+        watch = LogWatch(nginx.error_log)
+        ...request...
+        watch.wait_for(r"edugate: invalid_session: ")
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.offset = self._size()
+
+    def _size(self):
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def move_on(self):
+        self.offset = self._size()
+
+    def text(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def wait_for(self, pattern, timeout=3.0):
+        """The first match of the regex in the new text; waits for it."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.text()
+            m = rx.search(text)
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    "%s: no line matching %r within %.1fs; new text:\n%s"
+                    % (self.path.name, pattern, timeout, text[-4000:]))
+            time.sleep(0.05)
+
+    def count(self, pattern):
+        return len(re.findall(pattern, self.text()))
 
 
 class Response:
