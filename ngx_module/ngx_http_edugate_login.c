@@ -95,6 +95,8 @@ static ngx_int_t ngx_http_edugate_login_error(ngx_http_request_t *r,
 static ngx_int_t ngx_http_edugate_login_call(ngx_http_request_t *r,
     ngx_http_edugate_redis_pt handler, int argc, const char **argv,
     const size_t *argvlen);
+static ngx_int_t ngx_http_edugate_login_wait(ngx_http_request_t *r,
+    ngx_int_t rc);
 static ngx_http_edugate_login_ctx_t *ngx_http_edugate_login_ctx(
     ngx_http_request_t *r);
 static void ngx_http_edugate_logout_done(ngx_http_request_t *r,
@@ -792,20 +794,8 @@ ngx_http_edugate_login_proceed(ngx_http_request_t *r,
 
     rc = ngx_http_edugate_session_create(r, lc->identity, &lc->sid, lc->hash,
                                          ngx_http_edugate_login_session_done);
-    if (rc == NGX_OK) {
-        r->main->count++;
-        return NGX_DONE;
-    }
 
-    if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "edugate: session_store_unavailable: redis is not "
-                      "connected");
-        return ngx_http_edugate_login_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "session_store_unavailable");
-    }
-
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_edugate_login_wait(r, rc);
 }
 
 
@@ -1110,6 +1100,18 @@ ngx_http_edugate_login_call(ngx_http_request_t *r,
 
     rc = ngx_http_edugate_redis_call(r, handler, argc, argv, argvlen);
 
+    return ngx_http_edugate_login_wait(r, rc);
+}
+
+
+/*
+ * The outcome of sending a Redis command: the request waits for the reply
+ * (NGX_DONE with a reference held), or gets its answer now.
+ */
+
+static ngx_int_t
+ngx_http_edugate_login_wait(ngx_http_request_t *r, ngx_int_t rc)
+{
     if (rc == NGX_OK) {
         r->main->count++;
         return NGX_DONE;
