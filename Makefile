@@ -24,8 +24,8 @@ EG_SRCS = $(wildcard ngx_module/eg_*.c)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 UNIT_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-              -Ingx_module
-UNIT_LIBS = -lcmocka -ljansson -lldap -llber -lcrypto
+              -Ingx_module -I/usr/include/libxml2
+UNIT_LIBS = -lcmocka -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 

@@ -3,8 +3,9 @@
  *
  * The access phase: identity headers a client sent are removed from every
  * request; in protected locations the session cookie is resolved (worker
- * cache, else Redis), the location's policy is applied and the identity is
- * handed to the upstream as X-Edugate-* headers.  A Redis round trip
+ * cache, else Redis), or a bearer access token is verified (token.c), the
+ * location's policy is applied and the identity is handed to the upstream
+ * as X-Edugate-* headers.  A Redis round trip
  * suspends the phase (NGX_AGAIN) and the reply resumes it, as
  * auth_request does with its subrequest.
  */
@@ -21,6 +22,7 @@
 #define NGX_HTTP_EDUGATE_HEADER_OTHER   0
 #define NGX_HTTP_EDUGATE_HEADER_OURS    1
 #define NGX_HTTP_EDUGATE_HEADER_COOKIE  2
+#define NGX_HTTP_EDUGATE_HEADER_BEARER  3
 
 
 typedef struct {
@@ -112,7 +114,7 @@ static ngx_int_t
 ngx_http_edugate_access_handler(ngx_http_request_t *r)
 {
     ngx_int_t                      rc;
-    ngx_str_t                      sid;
+    ngx_str_t                      sid, token;
     ngx_http_edugate_ctx_t        *ctx;
     ngx_http_edugate_loc_conf_t   *elcf;
     ngx_http_edugate_main_conf_t  *emcf;
@@ -151,6 +153,15 @@ ngx_http_edugate_access_handler(ngx_http_request_t *r)
         goto decide;
     }
 
+    /* a program's access token wins over a browser's cookie */
+
+    if (ngx_http_edugate_bearer_token(r, &token) == NGX_OK) {
+        ctx->bearer = 1;
+        rc = ngx_http_edugate_bearer_lookup(r, ctx, &token,
+                                            ngx_http_edugate_access_resume);
+        goto lookup;
+    }
+
     ngx_str_null(&sid);
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
@@ -171,6 +182,8 @@ ngx_http_edugate_access_handler(ngx_http_request_t *r)
 
     rc = ngx_http_edugate_session_lookup(r, ctx, &sid,
                                          ngx_http_edugate_access_resume);
+
+lookup:
 
     if (rc == NGX_AGAIN) {
         ctx->waiting = 1;
@@ -227,13 +240,18 @@ ngx_http_edugate_deny(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx,
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
-    ngx_str_set(&ctx->error, code);
+    /* not ngx_str_set(): code is a pointer, sizeof() would be wrong */
+    ctx->error.data = (u_char *) code;
+    ctx->error.len = ngx_strlen(code);
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (status == NGX_HTTP_UNAUTHORIZED) {
+    if (ctx->bearer) {
+        rc = ngx_http_edugate_bearer_error(r, ctx, status, code);
+
+    } else if (status == NGX_HTTP_UNAUTHORIZED) {
 
         if (ngx_strcmp(code, "login_required") != 0) {
             /* a dead cookie is cleared so that the browser stops sending it */
@@ -328,10 +346,11 @@ ngx_http_edugate_authorize(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx)
 
 /*
  * Nothing of ours travels upstream: X-Edugate-* headers sent by the client
- * are dropped and our cookies are cut out of Cookie headers.  nginx cannot
- * delete from a header list, and r->headers_in points at list elements (the
- * cookie lookup among them), so the list is rebuilt from copies and the
- * original elements stay untouched.
+ * are dropped, our cookies are cut out of Cookie headers, and so is an
+ * Authorization header whose bearer token a protected location checks.
+ * nginx cannot delete from a header list, and r->headers_in points at list
+ * elements (the cookie and token lookups among them), so the list is
+ * rebuilt from copies and the original elements stay untouched.
  */
 
 static ngx_int_t
@@ -373,6 +392,7 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
             break;
 
         case NGX_HTTP_EDUGATE_HEADER_COOKIE:
+        case NGX_HTTP_EDUGATE_HEADER_BEARER:
             found++;
             break;
 
@@ -416,6 +436,7 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
         switch (ngx_http_edugate_header_kind(r, &h[i])) {
 
         case NGX_HTTP_EDUGATE_HEADER_OURS:
+        case NGX_HTTP_EDUGATE_HEADER_BEARER:
             continue;
 
         case NGX_HTTP_EDUGATE_HEADER_COOKIE:
@@ -483,10 +504,25 @@ ngx_http_edugate_header_kind(ngx_http_request_t *r, ngx_table_elt_t *h)
 {
     ngx_uint_t                     i;
     ngx_str_t                     *name;
+    ngx_http_edugate_loc_conf_t   *elcf;
     ngx_http_edugate_main_conf_t  *emcf;
 
     if (ngx_http_edugate_our_prefix(h)) {
         return NGX_HTTP_EDUGATE_HEADER_OURS;
+    }
+
+    /* a bearer token is ours only where we check it: elsewhere it is not */
+
+    if (h == r->headers_in.authorization) {
+        elcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_module);
+
+        if ((elcf->protect || elcf->allow_roles || elcf->allow_orgs)
+            && ngx_http_edugate_bearer_token(r, NULL) == NGX_OK)
+        {
+            return NGX_HTTP_EDUGATE_HEADER_BEARER;
+        }
+
+        return NGX_HTTP_EDUGATE_HEADER_OTHER;
     }
 
     if (h->key.len != 6 || ngx_strncmp(h->lowcase_key, "cookie", 6) != 0) {

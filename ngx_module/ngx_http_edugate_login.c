@@ -1082,7 +1082,8 @@ ngx_http_edugate_login_error(ngx_http_request_t *r, ngx_uint_t status,
 
     ctx = ngx_http_edugate_get_ctx(r);
     if (ctx != NULL) {
-        ngx_str_set(&ctx->error, code);
+        ctx->error.data = (u_char *) code;
+        ctx->error.len = ngx_strlen(code);
     }
 
     return ngx_http_edugate_send_error(r, status, code, NULL);

@@ -292,6 +292,41 @@ static ngx_command_t  ngx_http_edugate_commands[] = {
       offsetof(ngx_http_edugate_main_conf_t, org_levels),
       NULL },
 
+    { ngx_string("edugate_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_edugate_issuer,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_main_conf_t, issuer),
+      NULL },
+
+    { ngx_string("edugate_signing_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_edugate_signing_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("edugate_access_token_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_main_conf_t, token_audience),
+      NULL },
+
+    { ngx_string("edugate_token_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_edugate_token_leeway,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_main_conf_t, token_leeway),
+      NULL },
+
+    { ngx_string("edugate_jwks"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_jwks,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("edugate_login"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_edugate_handler,
@@ -400,6 +435,10 @@ ngx_http_edugate_create_main_conf(ngx_conf_t *cf)
      *     emcf->ldap_pool_name = { 0, NULL };
      *     emcf->cookie_name = { 0, NULL };
      *     emcf->login_url = { 0, NULL };
+     *     emcf->issuer = { 0, NULL };
+     *     emcf->token_audience = { 0, NULL };
+     *     emcf->keyset = NULL;
+     *     emcf->jwks = { 0, NULL };
      */
 
     emcf->enabled = NGX_CONF_UNSET;
@@ -421,6 +460,7 @@ ngx_http_edugate_create_main_conf(ngx_conf_t *cf)
     emcf->fail_window = NGX_CONF_UNSET;
     emcf->login_max_body = NGX_CONF_UNSET_SIZE;
     emcf->org_levels = NGX_CONF_UNSET_PTR;
+    emcf->token_leeway = NGX_CONF_UNSET;
 
     for (i = 0; i < NGX_HTTP_EDUGATE_NATTRS; i++) {
         ngx_str_null(&emcf->ldap_attrs[i]);
@@ -529,6 +569,11 @@ ngx_http_edugate_init_main_conf(ngx_conf_t *cf, void *conf)
 
             *level = ngx_http_edugate_default_levels[i];
         }
+    }
+
+    rv = ngx_http_edugate_token_init_conf(cf, emcf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
     if (!emcf->enabled) {

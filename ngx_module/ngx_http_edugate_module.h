@@ -14,6 +14,7 @@
 #include <ngx_thread_pool.h>
 
 #include "eg_identity.h"
+#include "eg_jwt.h"
 #include "eg_url.h"
 
 
@@ -82,6 +83,13 @@ typedef struct {
 
     ngx_array_t          *org_levels;       /* ngx_str_t */
     ngx_flag_t            login_used;
+
+    ngx_str_t             issuer;           /* NUL-terminated */
+    ngx_str_t             token_audience;   /* NUL-terminated */
+    time_t                token_leeway;
+    eg_jwt_keyset_t      *keyset;
+    ngx_flag_t            key_activated;
+    ngx_str_t             jwks;
 } ngx_http_edugate_main_conf_t;
 
 
@@ -109,12 +117,14 @@ typedef struct {
     u_char                sid_hash[NGX_HTTP_EDUGATE_HASH_LEN];
     ngx_http_edugate_session_handler_pt  session_handler;
     void                 *login;            /* login.c state */
+    const char           *token_error;      /* eg_jwt_rc_name() or so */
     ngx_int_t             lookup_rc;
     unsigned              looked_up:1;
     unsigned              waiting:1;
     unsigned              done:1;
     unsigned              store_down:1;
     unsigned              stripped:1;
+    unsigned              bearer:1;
 } ngx_http_edugate_ctx_t;
 
 
@@ -187,6 +197,24 @@ ngx_int_t ngx_http_edugate_redirect(ngx_http_request_t *r,
     ngx_str_t *location, const char *code);
 ngx_int_t ngx_http_edugate_login_location(ngx_http_request_t *r,
     ngx_str_t *location);
+
+/* token.c */
+char *ngx_http_edugate_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_edugate_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_edugate_token_init_conf(ngx_conf_t *cf,
+    ngx_http_edugate_main_conf_t *emcf);
+ngx_int_t ngx_http_edugate_bearer_token(ngx_http_request_t *r,
+    ngx_str_t *token);
+ngx_int_t ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx, ngx_str_t *token,
+    ngx_http_edugate_session_handler_pt handler);
+ngx_int_t ngx_http_edugate_bearer_error(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx, ngx_uint_t status, const char *code);
 
 /* variables.c */
 ngx_int_t ngx_http_edugate_add_variables(ngx_conf_t *cf);

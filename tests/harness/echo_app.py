@@ -6,6 +6,7 @@ Every request is answered with JSON describing what arrived:
     {"path": "/apps/echo/x?y=1", "method": "GET",
      "headers": {"x-edugate-user": "stu01", ...},
      "cookies": ["other_app_cookie"],
+     "authorization_present": false,
      "identity": {"user": "stu01", "name": "张小明", "roles": ["student"],
                   "org": "3137000001", "org_path": "370000/.../3137000001",
                   "level": "school", "school": "3137000001",
@@ -61,6 +62,9 @@ class EchoHandler(BaseHTTPRequestHandler):
                     names.append(name)
         return names
 
+    def _authorization_present(self):
+        return self.headers.get("Authorization") is not None
+
     def _identity(self, headers):
         ident = {}
         for key, header in IDENTITY_HEADERS:
@@ -105,13 +109,16 @@ class EchoHandler(BaseHTTPRequestHandler):
             self._send(500, {"error": "no_identity",
                              "path": self.path,
                              "method": self.command,
-                             "headers": headers}, head)
+                             "headers": headers,
+                             "authorization_present":
+                                 self._authorization_present()}, head)
             return
         self._send(200, {
             "path": self.path,
             "method": self.command,
             "headers": headers,
             "cookies": self._cookie_names(),
+            "authorization_present": self._authorization_present(),
             "body_length": body_length,
             "identity": self._identity(headers),
         }, head)

@@ -11,6 +11,7 @@ pkgs=(
     redis-server slapd ldap-utils
     python3 python3-pytest python3-redis python3-ldap python3-jwt python3-lxml
     curl wrk
+    libauthcas-perl libxml2-utils openssl
 )
 
 missing=()

@@ -1,0 +1,816 @@
+/*
+ * Copyright (C) EduGate contributors
+ *
+ * Our signing keys and the tokens made with them: the key set and the
+ * issuer are read from the configuration, the JWKS is published by
+ * edugate_jwks, and edugate_protect accepts "Authorization: Bearer" access
+ * tokens (RFC 9068) as well as a session.  A token is verified locally by
+ * eg_jwt_verify(); only its revocation is looked up in Redis.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_http_edugate_module.h"
+#include "ngx_http_edugate_redis.h"
+#include "eg_jwt.h"
+
+
+#define NGX_HTTP_EDUGATE_JTI_MAX      128
+#define NGX_HTTP_EDUGATE_REVOKED_JTI  "eg:revoked:jti:"
+
+
+typedef struct {
+    const char           *name;
+    eg_id_field_e         field;
+} ngx_http_edugate_claim_t;
+
+
+static ngx_uint_t ngx_http_edugate_issuer_ok(ngx_str_t *url);
+static void ngx_http_edugate_keyset_cleanup(void *data);
+static ngx_int_t ngx_http_edugate_jwks_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_edugate_token_identity(ngx_http_request_t *r,
+    json_t *claims, eg_identity_t *id, ngx_str_t *key, const char **what);
+static void ngx_http_edugate_bearer_reply(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_edugate_bearer_refuse(ngx_http_edugate_ctx_t *ctx,
+    const char *reason);
+static ngx_int_t ngx_http_edugate_token_send(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *body, size_t len);
+
+
+/* string claims of an access token and the identity fields they fill */
+static ngx_http_edugate_claim_t  ngx_http_edugate_claims[] = {
+    { "sub", EG_ID_UID },
+    { "name", EG_ID_NAME },
+    { "org", EG_ID_ORG },
+    { "org_path", EG_ID_ORG_PATH },
+    { "level", EG_ID_LEVEL },
+    { "school", EG_ID_SCHOOL },
+    { "grade", EG_ID_GRADE },
+    { "class", EG_ID_CLASS },
+    { NULL, 0 }
+};
+
+
+static ngx_str_t  ngx_http_edugate_loopback[] = {
+    ngx_string("127.0.0.1"),
+    ngx_string("localhost"),
+    ngx_string("[::1]"),
+    ngx_null_string
+};
+
+
+char *
+ngx_http_edugate_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (!ngx_http_edugate_issuer_ok(&value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid edugate_issuer \"%V\": expected an "
+                           "https:// URL without query or fragment "
+                           "(http:// only for a loopback host)", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
+}
+
+
+/*
+ * The issuer names us in every token and in discovery: it must be a URL
+ * that clients can compare byte for byte, so nothing is normalised here.
+ */
+
+static ngx_uint_t
+ngx_http_edugate_issuer_ok(ngx_str_t *url)
+{
+    u_char      *p, *last, *host, *end;
+    ngx_str_t   *lb;
+    ngx_uint_t   secure;
+
+    p = url->data;
+    last = url->data + url->len;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#'
+            || *p == '\\' || *p == '"')
+        {
+            return 0;
+        }
+    }
+
+    p = url->data;
+
+    if (url->len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
+        host = p + 8;
+        secure = 1;
+
+    } else if (url->len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
+        host = p + 7;
+        secure = 0;
+
+    } else {
+        return 0;
+    }
+
+    end = ngx_strlchr(host, last, '/');
+    if (end == NULL) {
+        end = last;
+    }
+
+    if (end == host || ngx_strlchr(host, end, '@') != NULL) {
+        return 0;
+    }
+
+    if (secure) {
+        return 1;
+    }
+
+    /* plain http only where nothing crosses a network */
+
+    if (*host != '[') {
+        p = ngx_strlchr(host, end, ':');
+        if (p != NULL) {
+            end = p;
+        }
+
+    } else {
+        p = ngx_strlchr(host, end, ']');
+        if (p == NULL) {
+            return 0;
+        }
+
+        end = p + 1;
+    }
+
+    for (lb = ngx_http_edugate_loopback; lb->len; lb++) {
+        if ((size_t) (end - host) == lb->len
+            && ngx_strncasecmp(host, lb->data, lb->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+char *
+ngx_http_edugate_signing_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_main_conf_t *emcf = conf;
+
+    char                *kid;
+    size_t               n;
+    ngx_str_t           *value, path;
+    ngx_uint_t           i, active;
+    eg_jwt_alg_e         alg;
+    ngx_pool_cleanup_t  *cln;
+    char                 err[EG_JWT_ERR_MAX];
+
+    value = cf->args->elts;
+
+    kid = NULL;
+    alg = EG_JWT_RS256;
+    active = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "kid=", 4) == 0 && kid == NULL) {
+            /* configuration tokens are NUL-terminated */
+            kid = (char *) value[i].data + 4;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "alg=", 4) == 0) {
+            alg = eg_jwt_alg_from_str((char *) value[i].data + 4,
+                                      value[i].len - 4);
+            if (alg == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": alg must be RS256 or "
+                                   "ES256", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (value[i].len == 6 && ngx_strcmp(value[i].data, "active") == 0
+            && !active)
+        {
+            active = 1;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (active && emcf->key_activated) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "only one edugate_signing_key can be \"active\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (emcf->keyset == NULL) {
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        emcf->keyset = eg_jwt_keyset_create();
+        if (emcf->keyset == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_edugate_keyset_cleanup;
+        cln->data = emcf->keyset;
+    }
+
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (eg_jwt_keyset_add_file(emcf->keyset, (char *) path.data, kid, alg,
+                               err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_signing_key \"%V\": %s", &path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (active) {
+        n = eg_jwt_keyset_count(emcf->keyset);
+
+        if (eg_jwt_keyset_activate(emcf->keyset,
+                                   eg_jwt_keyset_kid(emcf->keyset, n - 1))
+            != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "edugate_signing_key \"%V\" is a public key: "
+                               "only a private key can be \"active\"",
+                               &path);
+            return NGX_CONF_ERROR;
+        }
+
+        emcf->key_activated = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_edugate_keyset_cleanup(void *data)
+{
+    eg_jwt_keyset_free(data);
+}
+
+
+char *
+ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_main_conf_t *emcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_sec_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK && emcf->token_leeway > EG_JWT_LEEWAY_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_token_leeway must be at most %ds",
+                           EG_JWT_LEEWAY_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    return rv;
+}
+
+
+char *
+ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "is duplicate";
+    }
+
+    clcf->handler = ngx_http_edugate_jwks_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* the JWKS is made once here: the key set never changes while serving */
+
+char *
+ngx_http_edugate_token_init_conf(ngx_conf_t *cf,
+    ngx_http_edugate_main_conf_t *emcf)
+{
+    char  *text;
+
+    ngx_conf_init_value(emcf->token_leeway, 30);
+
+    if (emcf->token_audience.len == 0) {
+        emcf->token_audience = emcf->issuer;
+    }
+
+    if (emcf->keyset == NULL) {
+        ngx_str_set(&emcf->jwks, "{\"keys\":[]}");
+        return NGX_CONF_OK;
+    }
+
+    if (emcf->issuer.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_signing_key needs edugate_issuer");
+        return NGX_CONF_ERROR;
+    }
+
+    text = eg_jwt_keyset_jwks(emcf->keyset);
+    if (text == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate: cannot build the JWKS");
+        return NGX_CONF_ERROR;
+    }
+
+    emcf->jwks.len = ngx_strlen(text);
+    emcf->jwks.data = ngx_pnalloc(cf->pool, emcf->jwks.len);
+
+    if (emcf->jwks.data != NULL) {
+        ngx_memcpy(emcf->jwks.data, text, emcf->jwks.len);
+    }
+
+    free(text);
+
+    return emcf->jwks.data ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_edugate_jwks_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: method_not_allowed: %V on the JWKS "
+                      "endpoint", &r->method_name);
+
+        if (ngx_http_discard_request_body(r) != NGX_OK
+            || ngx_http_edugate_add_header(r, "Allow", "GET, HEAD") == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_edugate_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "method_not_allowed", NULL);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (ngx_http_edugate_add_header(r, "Cache-Control", "public, max-age=300")
+        == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_edugate_token_send(r, NGX_HTTP_OK, emcf->jwks.data,
+                                       emcf->jwks.len);
+}
+
+
+/*
+ * NGX_OK if the request carries "Authorization: Bearer ...", whatever
+ * follows the scheme.  nginx has already refused a second Authorization
+ * header.
+ */
+
+ngx_int_t
+ngx_http_edugate_bearer_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    u_char           *p, *last;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL || h->value.len < 6
+        || ngx_strncasecmp(h->value.data, (u_char *) "Bearer", 6) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p = h->value.data + 6;
+    last = h->value.data + h->value.len;
+
+    if (p < last && *p != ' ' && *p != '\t') {
+        return NGX_DECLINED;
+    }
+
+    while (p < last && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    if (token != NULL) {
+        token->data = p;
+        token->len = last - p;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * As ngx_http_edugate_session_lookup(): NGX_OK with ctx->identity set,
+ * NGX_AGAIN while Redis is asked, NGX_DECLINED for a token that is refused
+ * (ctx->error and ctx->token_error set), NGX_ERROR otherwise.
+ */
+
+ngx_int_t
+ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx, ngx_str_t *token,
+    ngx_http_edugate_session_handler_pt handler)
+{
+    size_t                         len[2];
+    json_t                        *claims;
+    ngx_int_t                      rc;
+    ngx_str_t                      key;
+    const char                    *argv[2], *what;
+    eg_jwt_rc_e                    jrc;
+    eg_identity_t                 *id;
+    eg_jwt_policy_t                policy;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (emcf->keyset == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_token: %s: no signing keys "
+                      "configured", eg_jwt_rc_name(EG_JWT_UNKNOWN_KID));
+        return ngx_http_edugate_bearer_refuse(ctx,
+                                       eg_jwt_rc_name(EG_JWT_UNKNOWN_KID));
+    }
+
+    policy.algs = EG_JWT_ALGS_ALL;
+    policy.iss = (const char *) emcf->issuer.data;
+    policy.aud = (const char *) emcf->token_audience.data;
+    policy.typ = "at+jwt";
+    policy.leeway = emcf->token_leeway;
+    policy.now = ngx_time();
+
+    jrc = eg_jwt_verify(emcf->keyset, &policy, (const char *) token->data,
+                        token->len, &claims);
+
+    if (jrc != EG_JWT_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_token: %s", eg_jwt_rc_name(jrc));
+        return ngx_http_edugate_bearer_refuse(ctx, eg_jwt_rc_name(jrc));
+    }
+
+    id = ngx_pcalloc(r->pool, sizeof(eg_identity_t));
+    if (id == NULL) {
+        json_decref(claims);
+        return NGX_ERROR;
+    }
+
+    ngx_str_null(&key);
+    what = NULL;
+
+    rc = ngx_http_edugate_token_identity(r, claims, id, &key, &what);
+
+    json_decref(claims);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_token: %s: claim \"%s\" is "
+                      "missing or unusable", eg_jwt_rc_name(EG_JWT_MALFORMED),
+                      what);
+        return ngx_http_edugate_bearer_refuse(ctx,
+                                       eg_jwt_rc_name(EG_JWT_MALFORMED));
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->identity = id;
+
+    if (key.len == 0) {
+        return NGX_OK;
+    }
+
+    argv[0] = "EXISTS";
+    len[0] = 6;
+    argv[1] = (const char *) key.data;
+    len[1] = key.len;
+
+    ctx->session_handler = handler;
+
+    rc = ngx_http_edugate_redis_call(r, ngx_http_edugate_bearer_reply,
+                                     2, argv, len);
+    if (rc == NGX_OK) {
+        return NGX_AGAIN;
+    }
+
+    ctx->identity = NULL;
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: session_store_unavailable: "
+                      "redis is not connected");
+        ctx->store_down = 1;
+        ngx_str_set(&ctx->error, "session_store_unavailable");
+    }
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The identity the token's claims describe, and the Redis key that marks
+ * its "jti" as revoked (empty without a jti).  A claim of the wrong type
+ * or with a value no session could hold refuses the whole token; *what
+ * names it.
+ */
+
+static ngx_int_t
+ngx_http_edugate_token_identity(ngx_http_request_t *r, json_t *claims,
+    eg_identity_t *id, ngx_str_t *key, const char **what)
+{
+    u_char                    *p;
+    size_t                     i, n;
+    json_t                    *v, *role;
+    const char                *s;
+    ngx_http_edugate_claim_t  *c;
+
+    for (c = ngx_http_edugate_claims; c->name; c++) {
+        v = json_object_get(claims, c->name);
+
+        *what = c->name;
+
+        if (v == NULL || json_is_null(v)) {
+            if (c->field == EG_ID_UID) {
+                return NGX_DECLINED;
+            }
+
+            continue;
+        }
+
+        if (!json_is_string(v)
+            || (c->field == EG_ID_UID && json_string_length(v) == 0)
+            || eg_identity_set(id, c->field, json_string_value(v),
+                               json_string_length(v))
+               != 0)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    *what = "roles";
+
+    v = json_object_get(claims, "roles");
+
+    if (v != NULL && !json_is_null(v)) {
+        if (!json_is_array(v)) {
+            return NGX_DECLINED;
+        }
+
+        json_array_foreach(v, i, role) {
+            if (!json_is_string(role)
+                || eg_identity_set(id, EG_ID_ROLES, json_string_value(role),
+                                   json_string_length(role))
+                   != 0)
+            {
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    id->expires = json_integer_value(json_object_get(claims, "exp"));
+
+    *what = "jti";
+
+    v = json_object_get(claims, "jti");
+
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    /* printable ASCII: the value becomes part of a Redis key and a log */
+
+    s = json_string_value(v);
+    n = json_string_length(v);
+
+    if (s == NULL || n == 0 || n > NGX_HTTP_EDUGATE_JTI_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < n; i++) {
+        if ((u_char) s[i] <= ' ' || (u_char) s[i] >= 0x7f) {
+            return NGX_DECLINED;
+        }
+    }
+
+    key->len = sizeof(NGX_HTTP_EDUGATE_REVOKED_JTI) - 1 + n;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, NGX_HTTP_EDUGATE_REVOKED_JTI,
+                   sizeof(NGX_HTTP_EDUGATE_REVOKED_JTI) - 1);
+    ngx_memcpy(p, s, n);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_edugate_bearer_reply(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t                rc;
+    ngx_http_edugate_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_module);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "edugate: session_store_unavailable: %*s",
+                          (size_t) reply->len, reply->str);
+
+        } else if (reply != NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "edugate: session_store_unavailable: "
+                          "unexpected reply to EXISTS");
+        }
+
+        ctx->identity = NULL;
+        ctx->store_down = 1;
+        ngx_str_set(&ctx->error, "session_store_unavailable");
+        rc = NGX_ERROR;
+
+    } else if (reply->integer != 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_token: revoked: access token of "
+                      "\"%s\"", ctx->identity->uid);
+        rc = ngx_http_edugate_bearer_refuse(ctx, "revoked");
+
+    } else {
+        rc = NGX_OK;
+    }
+
+    ctx->session_handler(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_bearer_refuse(ngx_http_edugate_ctx_t *ctx,
+    const char *reason)
+{
+    ctx->identity = NULL;
+    ctx->token_error = reason;
+    ngx_str_set(&ctx->error, "invalid_token");
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * A program that sent a token gets JSON and, for a refused token, the
+ * RFC 6750 challenge; it is never sent to the login page.
+ */
+
+ngx_int_t
+ngx_http_edugate_bearer_error(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx, ngx_uint_t status, const char *code)
+{
+    u_char           *body, *p;
+    size_t            len;
+    ngx_uint_t        i;
+    const char       *reason, *msg;
+    ngx_table_elt_t  *h;
+
+    static const char  *headers[][2] = {
+        { "Cache-Control", "no-store" },
+        { "Pragma", "no-cache" },
+        { "X-Frame-Options", "DENY" },
+        { "X-Content-Type-Options", "nosniff" },
+        { NULL, NULL }
+    };
+
+    if (status != NGX_HTTP_UNAUTHORIZED) {
+        return ngx_http_edugate_send_error(r, status, code, NULL);
+    }
+
+    reason = ctx->token_error ? ctx->token_error : "error";
+
+    msg = ngx_http_edugate_wants_english(r)
+          ? "The access token is not valid."
+          : "访问令牌无效。";
+
+    for (i = 0; headers[i][0]; i++) {
+        if (ngx_http_edugate_add_header(r, headers[i][0], headers[i][1])
+            == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_edugate_add_header(r, "X-Edugate-Error", code) == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_http_edugate_add_header(r, "WWW-Authenticate", NULL);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = sizeof("Bearer error=\"\", error_description=\"\"") - 1
+          + ngx_strlen(code) + ngx_strlen(reason);
+
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data,
+                               "Bearer error=\"%s\", error_description=\"%s\"",
+                               code, reason)
+                   - h->value.data;
+
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\","
+                 "\"message\":\"\"}") - 1
+          + ngx_strlen(code) + ngx_strlen(reason) + ngx_strlen(msg);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"error\":\"%s\",\"error_description\":\"%s\","
+                    "\"message\":\"%s\"}", code, reason, msg);
+
+    return ngx_http_edugate_token_send(r, status, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_token_send(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
