@@ -1,15 +1,12 @@
 /*
  * Copyright (C) EduGate contributors
  *
- * The login and logout endpoints.  A POST walks through these steps, each
- * Redis or directory round trip suspending the request (NGX_DONE with a
- * reference held) until its callback finalizes the next step:
+ * The login endpoint.  A POST walks through these steps, each Redis or
+ * directory round trip suspending the request (NGX_DONE with a reference
+ * held) until its callback finalizes the next step:
  *
  *   form checks -> consume the single-use CSRF token -> lockout check
  *   -> search-then-bind in the thread pool -> store a fresh session -> 302
- *
- * A failure is counted per account and per client address in Redis, so
- * that every worker and node sees the same counts.
  */
 
 
@@ -21,6 +18,7 @@
 
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_redis.h"
+#include "ngx_http_edugate_login.h"
 #include "eg_codec.h"
 #include "eg_form.h"
 #include "eg_text.h"
@@ -34,41 +32,12 @@
                                         + NGX_HTTP_EDUGATE_HASH_LEN)
 
 
-typedef struct {
-    ngx_str_t                   username;
-    ngx_str_t                   password;
-    ngx_str_t                   csrf;
-    ngx_str_t                   return_to;
-    ngx_str_t                   keys[4];     /* fail/lock: user, address */
-    ngx_str_t                   old_sid;
-    ngx_str_t                   sid;
-    ngx_str_t                   new_csrf;
-    ngx_http_edugate_ldap_rc_e  ldap_rc;
-    ngx_uint_t                  status;
-    const char                 *code;
-    eg_identity_t              *identity;
-    u_char                      hash[NGX_HTTP_EDUGATE_HASH_LEN];
-} ngx_http_edugate_login_ctx_t;
-
-
 static ngx_int_t ngx_http_edugate_login_get(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc);
-static void ngx_http_edugate_login_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_edugate_login_post(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc);
-static const char *ngx_http_edugate_query_return(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc);
 static ngx_int_t ngx_http_edugate_login_return(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *out);
-static ngx_int_t ngx_http_edugate_login_keys(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, ngx_str_t *name);
-static ngx_int_t ngx_http_edugate_login_lock_check(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, ngx_http_edugate_redis_pt handler);
-static ngx_int_t ngx_http_edugate_login_refuse_locked(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, redisReply *reply);
-static void ngx_http_edugate_login_relock_done(ngx_http_request_t *r,
-    redisReply *reply);
-static ngx_int_t ngx_http_edugate_login_proceed(ngx_http_request_t *r,
+static void ngx_http_edugate_login_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_edugate_login_post(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc);
 static void ngx_http_edugate_login_csrf_done(ngx_http_request_t *r,
     redisReply *reply);
@@ -76,62 +45,18 @@ static void ngx_http_edugate_login_lock_done(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_edugate_login_ldap_done(ngx_http_request_t *r,
     ngx_http_edugate_ldap_rc_e rc, eg_identity_t *id, const char *detail);
+static void ngx_http_edugate_login_relock_done(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_edugate_login_proceed(ngx_http_request_t *r,
+    ngx_http_edugate_login_ctx_t *lc);
 static void ngx_http_edugate_login_check_level(ngx_http_request_t *r,
     eg_identity_t *id);
-static ngx_int_t ngx_http_edugate_login_failed(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc);
-static void ngx_http_edugate_login_count_done(ngx_http_request_t *r,
-    redisReply *reply);
 static void ngx_http_edugate_login_session_done(ngx_http_request_t *r,
     redisReply *reply);
-static ngx_int_t ngx_http_edugate_login_form(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, ngx_uint_t status, const char *code);
 static void ngx_http_edugate_login_form_done(ngx_http_request_t *r,
     redisReply *reply);
-static ngx_int_t ngx_http_edugate_login_store_down(ngx_http_request_t *r,
-    redisReply *reply, const char *what);
-static ngx_int_t ngx_http_edugate_login_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code);
-static ngx_int_t ngx_http_edugate_login_call(ngx_http_request_t *r,
-    ngx_http_edugate_redis_pt handler, int argc, const char **argv,
-    const size_t *argvlen);
 static ngx_int_t ngx_http_edugate_login_wait(ngx_http_request_t *r,
     ngx_int_t rc);
-static ngx_http_edugate_login_ctx_t *ngx_http_edugate_login_ctx(
-    ngx_http_request_t *r);
-static void ngx_http_edugate_logout_done(ngx_http_request_t *r,
-    redisReply *reply);
-static ngx_int_t ngx_http_edugate_logout_finish(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code);
-static u_char *ngx_http_edugate_log_value(ngx_http_request_t *r,
-    ngx_str_t *v);
-
-
-/* KEYS: lock key of the account, lock key of the address */
-static const char  ngx_http_edugate_lock_script[] =
-    "return {redis.call('TTL', KEYS[1]), redis.call('TTL', KEYS[2])}";
-
-/*
- * KEYS: fail and lock key of the account, fail and lock key of the address;
- * ARGV: account limit, address limit, window, lockout, lockout cap.
- * Past the limit every further failure doubles the lockout; the counter
- * outlives the lockout so that the next failure locks again at once.
- */
-static const char  ngx_http_edugate_fail_script[] =
-    "local function bump(ck, lk, max, win, base, cap) "
-    "local c = redis.call('INCR', ck) "
-    "local lock = 0 "
-    "if c >= max then "
-    "lock = math.floor(math.min(base * 2 ^ (c - max), cap)) "
-    "redis.call('SET', lk, c, 'EX', lock) "
-    "end "
-    "redis.call('EXPIRE', ck, win + lock) "
-    "return c "
-    "end "
-    "return {bump(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[3]), "
-    "tonumber(ARGV[4]), tonumber(ARGV[5])), "
-    "bump(KEYS[3], KEYS[4], tonumber(ARGV[2]), tonumber(ARGV[3]), "
-    "tonumber(ARGV[4]), tonumber(ARGV[5]))}";
 
 
 static ngx_str_t  ngx_http_edugate_csrf_cookie = ngx_string("edugate_csrf");
@@ -176,7 +101,7 @@ ngx_http_edugate_login_handler(ngx_http_request_t *r)
 }
 
 
-static ngx_http_edugate_login_ctx_t *
+ngx_http_edugate_login_ctx_t *
 ngx_http_edugate_login_ctx(ngx_http_request_t *r)
 {
     ngx_http_edugate_ctx_t  *ctx;
@@ -216,7 +141,7 @@ ngx_http_edugate_login_get(ngx_http_request_t *r,
 
 /* the "return" query argument; NULL, or the code of the refusal */
 
-static const char *
+const char *
 ngx_http_edugate_query_return(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc)
 {
@@ -515,124 +440,6 @@ done:
 }
 
 
-/* eg:fail:u:<name>, eg:lock:u:<name>, eg:fail:ip:<addr>, eg:lock:ip:<addr> */
-
-static ngx_int_t
-ngx_http_edugate_login_keys(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, ngx_str_t *name)
-{
-    u_char      *p;
-    ngx_str_t   *addr;
-    ngx_uint_t   i;
-
-    static const char  *prefix[] = {
-        "eg:fail:u:", "eg:lock:u:", "eg:fail:ip:", "eg:lock:ip:"
-    };
-
-    addr = &r->connection->addr_text;
-
-    for (i = 0; i < 4; i++) {
-        lc->keys[i].len = ngx_strlen(prefix[i])
-                          + (i < 2 ? name->len : addr->len);
-
-        p = ngx_pnalloc(r->pool, lc->keys[i].len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        lc->keys[i].data = p;
-        p = ngx_cpymem(p, prefix[i], ngx_strlen(prefix[i]));
-
-        if (i < 2) {
-            /* "Alice" and "alice" are one account to the directory */
-            ngx_strlow(p, name->data, name->len);
-
-        } else {
-            ngx_memcpy(p, addr->data, addr->len);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_edugate_login_lock_check(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, ngx_http_edugate_redis_pt handler)
-{
-    size_t       len[5];
-    const char  *argv[5];
-
-    argv[0] = "EVAL";
-    len[0] = 4;
-    argv[1] = ngx_http_edugate_lock_script;
-    len[1] = sizeof(ngx_http_edugate_lock_script) - 1;
-    argv[2] = "2";
-    len[2] = 1;
-    argv[3] = (const char *) lc->keys[1].data;
-    len[3] = lc->keys[1].len;
-    argv[4] = (const char *) lc->keys[3].data;
-    len[4] = lc->keys[3].len;
-
-    return ngx_http_edugate_login_call(r, handler, 5, argv, len);
-}
-
-
-/* NGX_DECLINED: neither account nor address is locked */
-
-static ngx_int_t
-ngx_http_edugate_login_refuse_locked(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc, redisReply *reply)
-{
-    long long         ttl[2];
-    ngx_table_elt_t  *h;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[1]->type != REDIS_REPLY_INTEGER)
-    {
-        return ngx_http_edugate_login_store_down(r, reply, "lockout check");
-    }
-
-    ttl[0] = reply->element[0]->integer;
-    ttl[1] = reply->element[1]->integer;
-
-    if (ttl[0] <= 0 && ttl[1] <= 0) {
-        return NGX_DECLINED;
-    }
-
-    h = ngx_http_edugate_add_header(r, "Retry-After", NULL);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-    if (h->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value.len = ngx_sprintf(h->value.data, "%L", ngx_max(ttl[0], ttl[1]))
-                   - h->value.data;
-
-    if (ttl[0] > 0) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "edugate: account_locked: login for \"%s\" refused "
-                      "for another %Ls",
-                      ngx_http_edugate_log_value(r, &lc->username), ttl[0]);
-        return ngx_http_edugate_login_form(r, lc, NGX_HTTP_TOO_MANY_REQUESTS,
-                                           "account_locked");
-    }
-
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "edugate: too_many_attempts: logins from %V refused for "
-                  "another %Ls", &r->connection->addr_text, ttl[1]);
-
-    return ngx_http_edugate_login_form(r, lc, NGX_HTTP_TOO_MANY_REQUESTS,
-                                       "too_many_attempts");
-}
-
-
 static void
 ngx_http_edugate_login_lock_done(ngx_http_request_t *r, redisReply *reply)
 {
@@ -835,76 +642,6 @@ ngx_http_edugate_login_check_level(ngx_http_request_t *r, eg_identity_t *id)
 }
 
 
-static ngx_int_t
-ngx_http_edugate_login_failed(ngx_http_request_t *r,
-    ngx_http_edugate_login_ctx_t *lc)
-{
-    u_char                        *p;
-    size_t                         len[12];
-    ngx_uint_t                     i;
-    const char                    *argv[12];
-    ngx_http_edugate_main_conf_t  *emcf;
-
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
-
-    p = ngx_pnalloc(r->pool, 5 * NGX_INT_T_LEN);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0] = "EVAL";
-    len[0] = 4;
-    argv[1] = ngx_http_edugate_fail_script;
-    len[1] = sizeof(ngx_http_edugate_fail_script) - 1;
-    argv[2] = "4";
-    len[2] = 1;
-
-    for (i = 0; i < 4; i++) {
-        argv[3 + i] = (const char *) lc->keys[i].data;
-        len[3 + i] = lc->keys[i].len;
-    }
-
-    argv[7] = (const char *) p;
-    len[7] = ngx_sprintf(p, "%ui", emcf->max_failures) - p;
-    p += len[7];
-    argv[8] = (const char *) p;
-    len[8] = ngx_sprintf(p, "%ui", emcf->ip_max_failures) - p;
-    p += len[8];
-    argv[9] = (const char *) p;
-    len[9] = ngx_sprintf(p, "%T", emcf->fail_window) - p;
-    p += len[9];
-    argv[10] = (const char *) p;
-    len[10] = ngx_sprintf(p, "%T", emcf->lockout) - p;
-    p += len[10];
-    argv[11] = (const char *) p;
-    len[11] = ngx_sprintf(p, "%T", emcf->lockout_max) - p;
-
-    return ngx_http_edugate_login_call(r, ngx_http_edugate_login_count_done,
-                                       12, argv, len);
-}
-
-
-static void
-ngx_http_edugate_login_count_done(ngx_http_request_t *r, redisReply *reply)
-{
-    ngx_http_edugate_login_ctx_t  *lc;
-
-    lc = ngx_http_edugate_login_ctx(r);
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        /* the attempt failed anyway; an uncounted failure is only logged */
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "edugate: session_store_unavailable: failed login of "
-                      "\"%s\" not counted",
-                      ngx_http_edugate_log_value(r, &lc->username));
-    }
-
-    ngx_http_finalize_request(r,
-        ngx_http_edugate_login_form(r, lc, NGX_HTTP_UNAUTHORIZED,
-                                    "invalid_credentials"));
-}
-
-
 static void
 ngx_http_edugate_login_session_done(ngx_http_request_t *r, redisReply *reply)
 {
@@ -965,7 +702,7 @@ ngx_http_edugate_login_session_done(ngx_http_request_t *r, redisReply *reply)
 
 /* renders the form with a fresh single-use CSRF token */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_edugate_login_form(ngx_http_request_t *r,
     ngx_http_edugate_login_ctx_t *lc, ngx_uint_t status, const char *code)
 {
@@ -1049,7 +786,7 @@ ngx_http_edugate_login_form_done(ngx_http_request_t *r, redisReply *reply)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_edugate_login_store_down(ngx_http_request_t *r, redisReply *reply,
     const char *what)
 {
@@ -1074,7 +811,7 @@ ngx_http_edugate_login_store_down(ngx_http_request_t *r, redisReply *reply,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_edugate_login_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code)
 {
@@ -1092,7 +829,7 @@ ngx_http_edugate_login_error(ngx_http_request_t *r, ngx_uint_t status,
 
 /* a Redis round trip of a content handler: the request waits for it */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_edugate_login_call(ngx_http_request_t *r,
     ngx_http_edugate_redis_pt handler, int argc, const char **argv,
     const size_t *argvlen)
@@ -1130,125 +867,9 @@ ngx_http_edugate_login_wait(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
-ngx_int_t
-ngx_http_edugate_logout_handler(ngx_http_request_t *r)
-{
-    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
-    ngx_int_t                      rc;
-    ngx_str_t                      sid;
-    const char                    *code;
-    ngx_http_edugate_login_ctx_t  *lc;
-    ngx_http_edugate_main_conf_t  *emcf;
-
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: method_not_allowed: %V on the logout "
-                      "endpoint", &r->method_name);
-        return ngx_http_edugate_login_error(r, NGX_HTTP_NOT_ALLOWED,
-                                            "method_not_allowed");
-    }
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    lc = ngx_http_edugate_login_ctx(r);
-    if (lc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    code = ngx_http_edugate_query_return(r, lc);
-    if (code != NULL) {
-        return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST, code);
-    }
-
-    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
-        || !ngx_http_edugate_sid_valid(&sid))
-    {
-        return ngx_http_edugate_logout_finish(r, NGX_HTTP_OK, NULL);
-    }
-
-    if (ngx_http_edugate_hash_sid(&sid, hash) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_edugate_session_revoke(r, hash,
-                                         ngx_http_edugate_logout_done);
-    if (rc == NGX_OK) {
-        r->main->count++;
-        return NGX_DONE;
-    }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "edugate: session_store_unavailable: logout not recorded");
-
-    return ngx_http_edugate_logout_finish(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "session_store_unavailable");
-}
-
-
-static void
-ngx_http_edugate_logout_done(ngx_http_request_t *r, redisReply *reply)
-{
-    ngx_int_t  rc;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "edugate: session_store_unavailable: logout not "
-                      "recorded");
-        rc = ngx_http_edugate_logout_finish(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "session_store_unavailable");
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: logout: session ended");
-        rc = ngx_http_edugate_logout_finish(r, NGX_HTTP_OK, NULL);
-    }
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-static ngx_int_t
-ngx_http_edugate_logout_finish(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code)
-{
-    ngx_str_t                      path, empty;
-    ngx_http_edugate_login_ctx_t  *lc;
-    ngx_http_edugate_main_conf_t  *emcf;
-
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
-    lc = ngx_http_edugate_login_ctx(r);
-
-    ngx_str_set(&path, "/");
-    ngx_str_null(&empty);
-
-    /* the cookie goes in every case: the browser forgets the session */
-
-    if (ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path, 0,
-                                    0)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (code != NULL) {
-        return ngx_http_edugate_login_error(r, status, code);
-    }
-
-    if (lc->return_to.len) {
-        return ngx_http_edugate_redirect(r, &lc->return_to, NULL);
-    }
-
-    return ngx_http_edugate_send_error(r, NGX_HTTP_OK, "logged_out", NULL);
-}
-
-
 /* a log-safe, bounded copy of a client-supplied value */
 
-static u_char *
+u_char *
 ngx_http_edugate_log_value(ngx_http_request_t *r, ngx_str_t *v)
 {
     u_char  *p;

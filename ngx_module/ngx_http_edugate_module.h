@@ -177,7 +177,7 @@ ngx_int_t ngx_http_edugate_ldap_auth(ngx_http_request_t *r, ngx_str_t *user,
 char *ngx_http_edugate_ldap_check_conf(ngx_conf_t *cf,
     ngx_http_edugate_main_conf_t *emcf);
 
-/* login.c */
+/* login.c, logout.c */
 ngx_int_t ngx_http_edugate_login_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_edugate_logout_handler(ngx_http_request_t *r);
 
