@@ -449,15 +449,9 @@ static ngx_int_t
 ngx_http_edugate_cas_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len, const char *code)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_str_t  ct;
 
     r->headers_out.status = status;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = len;
 
     if (ngx_http_edugate_add_header(r, "Cache-Control", "no-store") == NULL
         || ngx_http_edugate_add_header(r, "Pragma", "no-cache") == NULL
@@ -471,25 +465,8 @@ ngx_http_edugate_cas_send(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_send_header(r);
+    ct.data = (u_char *) type;
+    ct.len = ngx_strlen(type);
 
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = body;
-    b->last = body + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_edugate_send_body(r, &ct, body, len);
 }

@@ -188,6 +188,8 @@ ngx_table_elt_t *ngx_http_edugate_header_in(ngx_http_request_t *r,
     const char *lowcase, size_t len);
 ngx_table_elt_t *ngx_http_edugate_add_header(ngx_http_request_t *r,
     const char *key, const char *value);
+ngx_int_t ngx_http_edugate_send_body(ngx_http_request_t *r, ngx_str_t *type,
+    u_char *body, size_t len);
 ngx_int_t ngx_http_edugate_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, ngx_str_t *login_url);
 ngx_int_t ngx_http_edugate_send_login_form(ngx_http_request_t *r,

@@ -28,8 +28,6 @@ static const char *ngx_http_edugate_message(const char *code,
     ngx_uint_t english);
 static ngx_int_t ngx_http_edugate_common_headers(ngx_http_request_t *r,
     ngx_uint_t status, const char *code);
-static ngx_int_t ngx_http_edugate_send_body(ngx_http_request_t *r,
-    ngx_str_t *type, u_char *body, size_t len);
 static u_char *ngx_http_edugate_html_copy(u_char *p, ngx_str_t *s);
 
 
@@ -275,7 +273,9 @@ ngx_http_edugate_common_headers(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+/* a complete response from one memory buffer; the status is set already */
+
+ngx_int_t
 ngx_http_edugate_send_body(ngx_http_request_t *r, ngx_str_t *type,
     u_char *body, size_t len)
 {
