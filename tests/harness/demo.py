@@ -35,6 +35,26 @@ class Stop(Exception):
     pass
 
 
+
+# The demo's CAS service and endpoints.  They are kept out of
+# conf/demo/nginx.conf.in because the test suite builds its own CAS set-ups
+# on that template.
+DEMO_CAS_HTTP = """
+    # A CAS application registered with the gateway; the p3 validation
+    # endpoint releases these attributes to it.
+    edugate_cas_service  http://127.0.0.1:8082/cas-app/ match=prefix
+                         attributes=name,roles,org,orgPath,level,school,grade,class;
+"""
+
+DEMO_CAS_SERVER = """
+        # The CAS server: the same session, the same login page.
+        location = /cas/login              { edugate_cas_login; }
+        location = /cas/validate           { edugate_cas_validate; }
+        location = /cas/serviceValidate    { edugate_cas_service_validate; }
+        location = /cas/p3/serviceValidate { edugate_cas_service_validate 3; }
+        location = /cas/logout             { edugate_cas_logout; }
+"""
+
 def on_signal(signum, frame):
     raise Stop()
 
@@ -72,7 +92,15 @@ From a shell (needs curl; jq is optional):
        --data-urlencode "csrf=$csrf" \
        --data-urlencode return=/apps/echo/ "$u/edugate/login"
   curl -s -b "$jar" "$u/apps/echo/" | jq .
-  curl -s -b "$jar" -c "$jar" -o /dev/null -w '%{{http_code}}\n' \
+
+CAS, with the same session (the service is registered in the demo config):
+  svc=http://127.0.0.1:8082/cas-app/
+  st=$(curl -s -b "$jar" -o /dev/null -w '%{{redirect_url}}' \\
+       "$u/cas/login?service=$svc" | sed 's/.*ticket=//')
+  curl -s "$u/cas/p3/serviceValidate?service=$svc&ticket=$st"
+
+Log out everywhere:
+  curl -s -b "$jar" -c "$jar" -o /dev/null -w '%{{http_code}}\n' \\
        "$u/edugate/logout"
   curl -s -b "$jar" -o /dev/null -w '%{{http_code}}\n' "$u/apps/echo/"
 
@@ -169,7 +197,9 @@ def main(argv=None):
         slapd = Slapd(run_dir / "slapd", args.slapd_port)
         echo = EchoBackend(run_dir / "echo", args.echo_port)
         conf = nginx_demo_conf(args.redis_port, args.slapd_port,
-                               args.echo_port, args.listen)
+                               args.echo_port, args.listen,
+                               extra_http=DEMO_CAS_HTTP,
+                               extra_server=DEMO_CAS_SERVER)
         nginx = Nginx(run_dir / "nginx", args.listen, module, conf,
                       workers=args.workers)
         for daemon in (redis, slapd, echo, nginx):
