@@ -61,14 +61,18 @@ char *
 ngx_http_edugate_ldap_check_conf(ngx_conf_t *cf,
     ngx_http_edugate_main_conf_t *emcf)
 {
+    u_char       msg[NGX_MAX_ERROR_STR];
     ngx_str_t   *uri;
     ngx_uint_t   i;
     LDAPURLDesc *desc;
 
+    ngx_memzero(msg, sizeof(msg));
+
     if (emcf->ldap_uris == NULL) {
         if (emcf->login_used) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"edugate_login\" needs \"edugate_ldap_uri\"");
+            ngx_http_edugate_conf_error(cf, &emcf->login_pos,
+                                        "\"edugate_login\" needs "
+                                        "\"edugate_ldap_uri\"");
             return NGX_CONF_ERROR;
         }
 
@@ -79,8 +83,10 @@ ngx_http_edugate_ldap_check_conf(ngx_conf_t *cf,
 
     for (i = 0; i < emcf->ldap_uris->nelts; i++) {
         if (ldap_url_parse((char *) uri[i].data, &desc) != LDAP_URL_SUCCESS) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid LDAP URI \"%V\"", &uri[i]);
+            ngx_snprintf(msg, sizeof(msg) - 1, "invalid LDAP URI \"%V\"%Z",
+                         &uri[i]);
+            ngx_http_edugate_conf_error(cf, &emcf->ldap_uri_pos,
+                                        (char *) msg);
             return NGX_CONF_ERROR;
         }
 
@@ -88,16 +94,18 @@ ngx_http_edugate_ldap_check_conf(ngx_conf_t *cf,
     }
 
     if (emcf->ldap_base.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"edugate_ldap_uri\" needs \"edugate_ldap_base\"");
+        ngx_http_edugate_conf_error(cf, &emcf->ldap_uri_pos,
+                                    "\"edugate_ldap_uri\" needs "
+                                    "\"edugate_ldap_base\"");
         return NGX_CONF_ERROR;
     }
 
     if (emcf->ldap_bind_dn.len && emcf->ldap_bind_password.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"edugate_ldap_bind_dn\" needs "
-                           "\"edugate_ldap_bind_password\": an empty password "
-                           "would be an unauthenticated bind");
+        ngx_http_edugate_conf_error(cf, &emcf->bind_dn_pos,
+                                    "\"edugate_ldap_bind_dn\" needs "
+                                    "\"edugate_ldap_bind_password\": an "
+                                    "empty password would be an "
+                                    "unauthenticated bind");
         return NGX_CONF_ERROR;
     }
 

@@ -30,6 +30,8 @@ static char *ngx_http_edugate_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_edugate_ldap_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_edugate_bind_dn(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_edugate_ldap_filter(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_edugate_ldap_attr(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -140,7 +142,7 @@ static ngx_command_t  ngx_http_edugate_commands[] = {
 
     { ngx_string("edugate_ldap_bind_dn"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_edugate_bind_dn,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_edugate_main_conf_t, ldap_bind_dn),
       NULL },
@@ -735,6 +737,8 @@ ngx_http_edugate_ldap_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    ngx_http_edugate_conf_pos(cf, &emcf->ldap_uri_pos);
+
     emcf->ldap_uris = ngx_array_create(cf->pool, cf->args->nelts - 1,
                                        sizeof(ngx_str_t));
     if (emcf->ldap_uris == NULL) {
@@ -765,6 +769,17 @@ ngx_http_edugate_ldap_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_edugate_bind_dn(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_main_conf_t *emcf = conf;
+
+    ngx_http_edugate_conf_pos(cf, &emcf->bind_dn_pos);
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
 }
 
 
@@ -950,6 +965,7 @@ ngx_http_edugate_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (clcf->handler == ngx_http_edugate_login_handler) {
         emcf->login_used = 1;
+        ngx_http_edugate_conf_pos(cf, &emcf->login_pos);
     }
 
     return NGX_CONF_OK;
@@ -983,4 +999,33 @@ ngx_http_edugate_check_path(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+void
+ngx_http_edugate_conf_pos(ngx_conf_t *cf, ngx_http_edugate_conf_pos_t *pos)
+{
+    if (cf->conf_file && cf->conf_file->file.name.data) {
+        pos->file = cf->conf_file->file.name.data;
+        pos->line = cf->conf_file->line;
+    }
+}
+
+
+/*
+ * Errors found after the http block was read name the directive's own
+ * line, as ngx_conf_log_error() does while a directive is parsed.
+ */
+
+void
+ngx_http_edugate_conf_error(ngx_conf_t *cf, ngx_http_edugate_conf_pos_t *pos,
+    const char *msg)
+{
+    if (pos->file == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", msg);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%s in %s:%ui",
+                  msg, pos->file, pos->line);
 }

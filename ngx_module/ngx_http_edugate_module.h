@@ -43,6 +43,13 @@ typedef enum {
 } ngx_http_edugate_attr_e;
 
 
+/* where a directive stood, for errors found once the http block is read */
+typedef struct {
+    u_char               *file;
+    ngx_uint_t            line;
+} ngx_http_edugate_conf_pos_t;
+
+
 typedef struct {
     ngx_flag_t            enabled;
 
@@ -83,6 +90,9 @@ typedef struct {
 
     ngx_array_t          *org_levels;       /* ngx_str_t */
     ngx_flag_t            login_used;
+    ngx_http_edugate_conf_pos_t  login_pos;
+    ngx_http_edugate_conf_pos_t  ldap_uri_pos;
+    ngx_http_edugate_conf_pos_t  bind_dn_pos;
 
     ngx_str_t             issuer;           /* NUL-terminated */
     ngx_str_t             token_audience;   /* NUL-terminated */
@@ -130,6 +140,12 @@ typedef struct {
 
 extern ngx_module_t  ngx_http_edugate_module;
 
+
+/* module.c */
+void ngx_http_edugate_conf_pos(ngx_conf_t *cf,
+    ngx_http_edugate_conf_pos_t *pos);
+void ngx_http_edugate_conf_error(ngx_conf_t *cf,
+    ngx_http_edugate_conf_pos_t *pos, const char *msg);
 
 /* access.c */
 ngx_int_t ngx_http_edugate_access_init(ngx_conf_t *cf);

@@ -83,7 +83,8 @@ def test_base_config_passes(nginx_t):
 
 def test_login_without_ldap_uri(nginx_t):
     expect_refused(nginx_t, conf(nginx_t.port, drop=["edugate_ldap_uri"]),
-                   '"edugate_login" needs "edugate_ldap_uri"')
+                   '"edugate_login" needs "edugate_ldap_uri"',
+                   at="edugate_login;")
 
 
 def test_protect_alone_needs_no_directory(nginx_t):
@@ -136,13 +137,15 @@ def test_ldap_uri_twice(nginx_t):
 
 def test_ldap_uri_without_base(nginx_t):
     expect_refused(nginx_t, conf(nginx_t.port, drop=["edugate_ldap_base"]),
-                   '"edugate_ldap_uri" needs "edugate_ldap_base"')
+                   '"edugate_ldap_uri" needs "edugate_ldap_base"',
+                   at="edugate_ldap_uri ")
 
 
 def test_bind_dn_without_password(nginx_t):
     out = expect_refused(
         nginx_t, conf(nginx_t.port, drop=["edugate_ldap_bind_password"]),
-        '"edugate_ldap_bind_dn" needs "edugate_ldap_bind_password"')
+        '"edugate_ldap_bind_dn" needs "edugate_ldap_bind_password"',
+        at="edugate_ldap_bind_dn ")
     assert "unauthenticated bind" in out
 
 
