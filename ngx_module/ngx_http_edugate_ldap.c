@@ -19,7 +19,8 @@
 #include "eg_ldap_filter.h"
 
 
-#define NGX_HTTP_EDUGATE_LDAP_DETAIL  256
+#define NGX_HTTP_EDUGATE_LDAP_DETAIL     256
+#define NGX_HTTP_EDUGATE_LDAP_DUMMY_RDN  "cn=edugate-no-such-entry"
 
 
 typedef struct {
@@ -197,6 +198,7 @@ ngx_http_edugate_ldap_try(ngx_http_edugate_ldap_ctx_t *lc, const char *uri)
 {
     int                            err, version, n;
     char                          *attrs[NGX_HTTP_EDUGATE_NATTRS + 1];
+    u_char                         dummy[EG_ID_DN_MAX + 1], *last;
     LDAP                          *ld;
     ngx_uint_t                     i;
     LDAPMessage                   *res, *entry;
@@ -274,6 +276,22 @@ ngx_http_edugate_ldap_try(ngx_http_edugate_ldap_ctx_t *lc, const char *uri)
                      "no entry matches %s%s%Z", lc->filter,
                      ldap_count_references(ld, res) > 0
                      ? " (referral not followed)" : "");
+
+        /*
+         * An unknown user costs a bind too, so that its answer takes
+         * about as long as a wrong password's: the timing does not tell
+         * which accounts exist.
+         */
+
+        last = ngx_snprintf(dummy, sizeof(dummy) - 1,
+                            NGX_HTTP_EDUGATE_LDAP_DUMMY_RDN ",%V%Z",
+                            &emcf->ldap_base);
+
+        if (last < dummy + sizeof(dummy) - 1 && lc->password.bv_len) {
+            (void) ldap_sasl_bind_s(ld, (char *) dummy, LDAP_SASL_SIMPLE,
+                                    &lc->password, NULL, NULL, NULL);
+        }
+
         rc = NGX_HTTP_EDUGATE_LDAP_NO_USER;
         goto done;
     }

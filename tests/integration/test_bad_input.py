@@ -50,9 +50,10 @@ def _masked(page):
     return re.sub(r'name="csrf" value="[^"]*"', 'name="csrf" value=""', page)
 
 
-def test_unknown_user_looks_like_wrong_password(gateway, client):
+def test_unknown_user_looks_like_wrong_password(gateway, client, slapd):
     c = client(gateway)
     watch = LogWatch(gateway.error_log)
+    ldap = LogWatch(slapd.log)
     wrong = attempt(c, "stu01", "Wrong-Passw0rd")
     unknown = attempt(c, "nosuchuser", "Wrong-Passw0rd")
     for r in (wrong, unknown):
@@ -65,6 +66,8 @@ def test_unknown_user_looks_like_wrong_password(gateway, client):
                r'login for "nosuchuser" failed: no entry matches '
                r'\(&\(objectClass=eduPerson\)\(uid=nosuchuser\)\)',
                level="warn")
+    # an unknown user costs a bind too, so timing does not tell them apart
+    ldap.wait_for(bind_line("cn=edugate-no-such-entry,dc=edu,dc=cn"))
     # and for programs
     j1 = attempt(c, "stu01", "Wrong-Passw0rd", headers=JSON)
     j2 = attempt(c, "nosuchuser", "Wrong-Passw0rd", headers=JSON)
