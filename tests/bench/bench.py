@@ -9,13 +9,23 @@ module, then measures with wrk (2 threads, 50 connections, --latency):
   (b) /apps/echo/  edugate_protect on, same backend, valid session cookie
   (c) /apps/echo/  the same on the second nginx, whose only difference is
                    `edugate_session_cache 0`: every request asks Redis
+  (d) /api/        edugate_protect on, same backend, no cookie but
+                   `Authorization: Bearer` with an RS256 access token
+                   without "jti": checked locally, no Redis
+  (e) /api/        the same with a token holding a "jti": every request
+                   asks Redis whether it is revoked
+
+The RSA key of (d) and (e) is made by openssl in the temp dir and loaded
+with edugate_signing_key; the tokens are minted once at start with PyJWT,
+their kid read from the gateway's JWKS.
 
 Each scenario gets a short warm-up, then its duration is split into
-rounds run in turn (a b c a b c ...); figures are medians over the rounds
-and ratios compare rounds run seconds apart, so a change in the machine's
-load during the run does not favour one scenario.  Every response must be
-2xx: wrk counts 3xx as success, so the statuses are read from the access
-log.
+rounds run in turn (a b c d e a b c d e ...); figures are medians over
+the rounds and ratios compare rounds run seconds apart, so a change in
+the machine's load during the run does not favour one scenario.  Every
+response must be 2xx: wrk counts 3xx as success, so the statuses are read
+from the access log, and every 2xx answer of (b) to (e) must have logged
+the benchmark user as its identity.
 
 edugate_session_cache is an http-level directive, so (c) needs its own
 nginx; both instances have the same number of workers and the same
@@ -33,6 +43,7 @@ itself could not run (daemon failed, wrong status codes, wrk missing).
 """
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -47,6 +58,9 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import jwt
+from cryptography.hazmat.primitives import serialization
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 
 import servers  # noqa: E402
@@ -57,6 +71,12 @@ TARGET_RPS_RATIO = 0.85
 TARGET_P99_OVERHEAD_MS = 1.0
 BENCH_USER = "stu01"
 COOKIE_NAME = "edugate_session"
+# Any fixed issuer will do: tokens are only ever checked by this gateway.
+ISSUER = "https://edugate.bench.test"
+JWKS_PATH = "/.well-known/jwks.json"
+TOKEN_LIFETIME = 3600
+IDENTITY_FIELDS = ("name", "roles", "org", "org_path", "level", "school",
+                   "grade", "class")
 
 # The gateway's http {} block.  @NAME@ tokens are filled in by conf_text().
 NGINX_CONF = r"""
@@ -78,6 +98,9 @@ http {
     edugate_ldap_bind_dn        cn=edugate,ou=services,dc=edu,dc=cn;
     # published demo password (conf/demo/directory.ldif)
     edugate_ldap_bind_password  EduGateSvc-Demo-Passw0rd;
+
+    edugate_issuer       @ISSUER@;
+    edugate_signing_key  @SIGNING_KEY@;
 @SESSION_CACHE@
     upstream bench_backend {
         server     127.0.0.1:@BACKEND_PORT@;
@@ -118,6 +141,15 @@ http {
             edugate_protect  on;
             proxy_pass       http://bench_backend;
         }
+
+        location = @JWKS_PATH@ {
+            edugate_jwks;
+        }
+
+        location /api/ {
+            edugate_protect  on;
+            proxy_pass       http://bench_backend;
+        }
     }
 }
 """
@@ -135,8 +167,12 @@ class BenchError(Exception):
     """The benchmark could not produce a valid measurement."""
 
 
-def conf_text(ports, listen_port, backend_port, front_log, cache_off):
+def conf_text(ports, listen_port, backend_port, front_log, cache_off,
+              signing_key):
     values = {
+        "ISSUER": ISSUER,
+        "SIGNING_KEY": str(signing_key),
+        "JWKS_PATH": JWKS_PATH,
         "REDIS_PORT": str(ports["redis"]),
         "SLAPD_PORT": str(ports["slapd"]),
         "BACKEND_PORT": str(backend_port),
@@ -209,12 +245,12 @@ class Wrk:
         self.connections = connections
         self.proc = None
 
-    def run(self, url, seconds, cookie=None):
+    def run(self, url, seconds, headers=None):
         cmd = [self.binary, "-t", str(self.threads),
                "-c", str(self.connections), "-d", "%ds" % seconds,
                "--latency", "--timeout", "5s"]
-        if cookie:
-            cmd += ["-H", "Cookie: %s=%s" % (COOKIE_NAME, cookie)]
+        for name, value in (headers or {}).items():
+            cmd += ["-H", "%s: %s" % (name, value)]
         cmd.append(url)
         # its own process group: a Ctrl-C reaches this script, which then
         # stops wrk itself
@@ -244,7 +280,8 @@ class Wrk:
 
 
 class FrontLog:
-    """The `bench` access log of one nginx: statuses since a mark."""
+    """The `bench` access log of one nginx: statuses and identities of
+    the requests logged since a mark."""
 
     def __init__(self, path):
         self.path = Path(path)
@@ -257,22 +294,26 @@ class FrontLog:
             self.offset = 0
 
     def since_mark(self):
+        """({status: count}, {user of a 2xx answer: count})"""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
                 text = f.read().decode("utf-8", "replace")
         except OSError:
-            return {}, 0
+            return {}, {}
         statuses = {}
-        anonymous = 0
+        users = {}
         for line in text.splitlines():
             parts = line.split(" ", 2)
             if len(parts) < 2:
                 continue
             statuses[parts[0]] = statuses.get(parts[0], 0) + 1
-            if parts[1] in ('""', '"-"'):
-                anonymous += 1
-        return statuses, anonymous
+            if parts[0].startswith("2"):
+                user = parts[1].strip('"')
+                if user == "-":
+                    user = ""
+                users[user] = users.get(user, 0) + 1
+        return statuses, users
 
 
 def login(port, user=BENCH_USER):
@@ -297,12 +338,63 @@ def login(port, user=BENCH_USER):
     return cookie
 
 
-def check_target(port, path, cookie, want_user):
+def make_rsa_key(path):
+    """A 2048-bit RSA key made by openssl, as the gateway's signing key."""
+    exe = shutil.which("openssl")
+    if exe is None:
+        raise BenchError("openssl not found (apt-get install openssl)")
+    r = subprocess.run([exe, "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", str(path)],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        raise BenchError("openssl genpkey failed: %s" % r.stderr.strip())
+    return path
+
+
+def learn_kid(port, key_pem):
+    """The kid under which the gateway publishes our key in its JWKS."""
+    private = serialization.load_pem_private_key(key_pem, None)
+    want = private.public_key().public_numbers()
+    r = HttpClient(port).get(JWKS_PATH)
+    if r.status != 200:
+        raise BenchError("GET %s on :%d answered %d" % (JWKS_PATH, port,
+                                                        r.status))
+    for jwk in r.json().get("keys", []):
+        if jwk.get("kty") == "RSA" and \
+                jwt.PyJWK(jwk).key.public_numbers() == want:
+            return jwk["kid"]
+    raise BenchError("the JWKS of :%d does not publish the signing key"
+                     % port)
+
+
+def mint_token(key_pem, kid, user, jti=None):
+    """An RS256 access token (RFC 9068) with the identity of a demo
+    person; the claims use the same names as a session."""
+    acct = DEMO_ACCOUNTS[user]
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": ISSUER, "sub": user, "iat": now,
+              "exp": now + TOKEN_LIFETIME, "client_id": "bench"}
+    for f in IDENTITY_FIELDS:
+        if acct.get(f) is not None:
+            claims[f] = acct[f]
+    if jti is not None:
+        claims["jti"] = jti
+    return jwt.encode(claims, key_pem, algorithm="RS256",
+                      headers={"kid": kid, "typ": "at+jwt"})
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def cookie_header(cookie):
+    return {"Cookie": "%s=%s" % (COOKIE_NAME, cookie)}
+
+
+def check_target(port, path, headers, want_user):
     """One request before measuring: 200, and the expected identity."""
-    c = HttpClient(port)
-    if cookie:
-        c.set_cookie(COOKIE_NAME, cookie)
-    r = c.get(path)
+    r = HttpClient(port).get(path, headers=headers, cookies=False)
     if r.status != 200:
         raise BenchError("GET %s on :%d answered %d (%s), not 200"
                          % (path, port, r.status,
@@ -313,15 +405,38 @@ def check_target(port, path, cookie, want_user):
                          "expected %r" % (path, port, user, want_user))
 
 
+def check_revocation_lookup(port, rc, key_pem, kid):
+    """A token whose jti Redis lists as revoked is refused: proof that a
+    token with a jti is looked up in Redis, which (e) measures."""
+    jti = "bench-revoked-" + os.urandom(8).hex()
+    rkey = "eg:revoked:jti:" + jti
+    rc.set(rkey, "1", ex=60)
+    try:
+        r = HttpClient(port).get(
+            "/api/", headers=bearer(mint_token(key_pem, kid, BENCH_USER,
+                                               jti)), cookies=False)
+    finally:
+        rc.delete(rkey)
+    try:
+        reason = json.loads(r.body).get("error_description")
+    except ValueError:
+        reason = None
+    if r.status != 401 or reason != "revoked":
+        raise BenchError("a token with a revoked jti was answered %d %r, "
+                         "not 401 revoked: the Redis lookup of (e) is not "
+                         "happening" % (r.status, reason))
+
+
 class Scenario:
     """One URL measured in several rounds; figures summed over rounds."""
 
-    def __init__(self, key, label, port, path, cookie, log):
+    def __init__(self, key, label, port, path, headers, want_user, log):
         self.key = key
         self.label = label
         self.port = port
         self.path = path
-        self.cookie = cookie
+        self.headers = headers
+        self.want_user = want_user
         self.log = log
         self.rounds = []
         self.problems = []
@@ -347,11 +462,11 @@ class Scenario:
 
     def run_round(self, wrk, seconds, warmup, connections, verbose, out):
         if warmup > 0:
-            wrk.run(self.url, warmup, self.cookie)
+            wrk.run(self.url, warmup, self.headers)
         self.log.mark()
-        text = wrk.run(self.url, seconds, self.cookie)
+        text = wrk.run(self.url, seconds, self.headers)
         r = parse_wrk(text)
-        statuses, anonymous = self.log.since_mark()
+        statuses, users = self.log.since_mark()
         if verbose:
             out("\n".join("    | " + line for line in text.splitlines()))
         problems = []
@@ -370,9 +485,16 @@ class Scenario:
         if bad:
             problems.append("nginx answered non-2xx: %s" % ", ".join(
                 "%s x%d" % kv for kv in sorted(bad.items())))
-        if self.cookie and anonymous:
-            problems.append("%d requests reached the backend without an "
-                            "identity" % anonymous)
+        if self.want_user is not None:
+            # a protected location answered 2xx: the request went upstream
+            # with the identity of the cookie or token
+            wrong = {u: n for u, n in users.items() if u != self.want_user}
+            if wrong:
+                problems.append("%d requests reached the backend without "
+                                "the identity %s: %s" % (
+                                    sum(wrong.values()), self.want_user,
+                                    ", ".join("%r x%d" % kv for kv in
+                                              sorted(wrong.items()))))
         if not statuses:
             problems.append("no request in the access log")
         if r["socket_errors"]:
@@ -445,8 +567,9 @@ def main(argv=None):
     ap.add_argument("--duration", type=int, default=10,
                     help="seconds per measurement (default 10)")
     ap.add_argument("--rounds", type=int, default=5,
-                    help="rounds per scenario, interleaved a b c a b c "
-                    "(default 5; the duration is split between them)")
+                    help="rounds per scenario, interleaved a b c d e "
+                    "a b c d e ... (default 5; the duration is split "
+                    "between them)")
     ap.add_argument("--warmup", type=int, default=2,
                     help="warm-up seconds before the first round of each "
                     "scenario (default 2)")
@@ -485,6 +608,8 @@ def main(argv=None):
     rc = 0
     try:
         ports = {"redis": free_port(), "slapd": free_port()}
+        signing_key = make_rsa_key(tmp / "bench-rs256.pem")
+        key_pem = signing_key.read_bytes()
         redis = RedisServer(tmp / "redis", ports["redis"])
         slapd = Slapd(tmp / "slapd", ports["slapd"])
         gateways = []
@@ -493,7 +618,7 @@ def main(argv=None):
             front_log = tmp / name / "front.log"
             gw = Nginx(tmp / name, listen, tmp / module.name,
                        conf_text(ports, listen, backend, front_log,
-                                 cache_off),
+                                 cache_off, signing_key),
                        workers=args.workers)
             gw.front_log = FrontLog(front_log)
             gateways.append(gw)
@@ -515,27 +640,46 @@ def main(argv=None):
             "not an application")
         out("  module: %s" % module)
 
-        cookie = login(cached.port)
+        cookie = cookie_header(login(cached.port))
+        kid = learn_kid(cached.port, key_pem)
+        token = bearer(mint_token(key_pem, kid, BENCH_USER))
+        token_jti = bearer(mint_token(key_pem, kid, BENCH_USER,
+                                      "bench-" + os.urandom(8).hex()))
         check_target(cached.port, "/plain/", None, "")
         check_target(cached.port, "/apps/echo/", cookie, BENCH_USER)
         check_target(uncached.port, "/apps/echo/", cookie, BENCH_USER)
+        check_target(cached.port, "/api/", token, BENCH_USER)
+        check_target(cached.port, "/api/", token_jti, BENCH_USER)
+        check_revocation_lookup(cached.port, redis.client(), key_pem, kid)
 
         scenarios = [
             Scenario("a", "/plain/       no EduGate", cached.port,
-                     "/plain/", None, cached.front_log),
+                     "/plain/", None, None, cached.front_log),
             Scenario("b", "/apps/echo/   edugate_protect (cache 2s)",
-                     cached.port, "/apps/echo/", cookie, cached.front_log),
+                     cached.port, "/apps/echo/", cookie, BENCH_USER,
+                     cached.front_log),
             Scenario("c", "/apps/echo/   edugate_session_cache 0",
-                     uncached.port, "/apps/echo/", cookie,
+                     uncached.port, "/apps/echo/", cookie, BENCH_USER,
                      uncached.front_log),
+            Scenario("d", "/api/         bearer RS256, no jti",
+                     cached.port, "/api/", token, BENCH_USER,
+                     cached.front_log),
+            Scenario("e", "/api/         bearer RS256 + jti (Redis)",
+                     cached.port, "/api/", token_jti, BENCH_USER,
+                     cached.front_log),
         ]
-        out("\nScenarios (same session cookie for b and c):")
+        out("\nScenarios (same session cookie for b and c, an access "
+            "token of %s for d and e):" % BENCH_USER)
         for sc in scenarios:
             out("  %s  %-40s %s" % (sc.key, sc.label, sc.url))
         out("  c runs on a second nginx, identical but for "
             "`edugate_session_cache 0`")
         out("  (an http-level directive): every request reads the session "
             "from Redis.")
+        out("  d: the token's signature and claims are checked in the "
+            "worker, no Redis;")
+        out("  e: its jti makes every request ask Redis whether the token "
+            "is revoked.")
         rounds = max(1, args.rounds)
         seconds = max(1, round(args.duration / rounds))
         out("\nMeasuring: %d interleaved rounds of %ds per scenario, "
@@ -546,14 +690,18 @@ def main(argv=None):
                              args.connections, args.verbose, out)
 
         failed = [sc.key for sc in scenarios if sc.problems]
-        a, b, c = scenarios
+        a, b, c, d, e = scenarios
         ratio_b = b.ratio_to(a)
         ratio_c = c.ratio_to(a)
+        ratio_d = d.ratio_to(a)
+        ratio_e = e.ratio_to(a)
         over_b = b.diff_to(a)
         over_c = c.diff_to(a)
-        out("\nSummary: medians over the rounds; b/a, c/a and the p99 "
-            "overheads compare")
-        out("rounds run one after the other")
+        over_d = d.diff_to(a)
+        over_e = e.diff_to(a)
+        out("\nSummary: medians over the rounds; the ratios to a and the "
+            "p99 overheads")
+        out("compare rounds run one after the other")
         out("  %-45s %10s %10s" % ("", "req/s", "p99 ms"))
         for sc in scenarios:
             out("  %s  %-42s %10.0f %10.3f" % (sc.key, sc.label,
@@ -564,10 +712,19 @@ def main(argv=None):
                verdict(ratio_b >= TARGET_RPS_RATIO)))
         out("  throughput c/a     %.3f      (no target: a Redis round "
             "trip per request)" % ratio_c)
+        out("  throughput d/a     %.3f      (target >= %.2f)  %s"
+            % (ratio_d, TARGET_RPS_RATIO,
+               verdict(ratio_d >= TARGET_RPS_RATIO)))
+        out("  throughput e/a     %.3f      (no target: a Redis round "
+            "trip per request)" % ratio_e)
         out("  p99 overhead b-a  %+.3f ms   (target < %.1f ms)  %s"
             % (over_b, TARGET_P99_OVERHEAD_MS,
                verdict(over_b < TARGET_P99_OVERHEAD_MS)))
         out("  p99 overhead c-a  %+.3f ms   (no target)" % over_c)
+        out("  p99 overhead d-a  %+.3f ms   (target < %.1f ms)  %s"
+            % (over_d, TARGET_P99_OVERHEAD_MS,
+               verdict(over_d < TARGET_P99_OVERHEAD_MS)))
+        out("  p99 overhead e-a  %+.3f ms   (no target)" % over_e)
         if failed:
             out("  these figures are NOT valid: see FAILED RUN above")
 
