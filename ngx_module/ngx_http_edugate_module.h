@@ -170,6 +170,9 @@ ngx_int_t ngx_http_edugate_set_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value, ngx_str_t *path, time_t max_age,
     ngx_uint_t strict);
 ngx_int_t ngx_http_edugate_cache_init(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_edugate_cache_get(ngx_http_request_t *r, u_char *hash,
+    eg_identity_t **id);
+void ngx_http_edugate_cache_put(u_char *hash, eg_identity_t *id);
 void ngx_http_edugate_cache_forget(u_char *hash);
 void ngx_http_edugate_cache_flush(void);
 ngx_int_t ngx_http_edugate_hash_sid(ngx_str_t *sid, u_char *hash);

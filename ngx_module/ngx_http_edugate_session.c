@@ -33,7 +33,6 @@ static void ngx_http_edugate_session_reply(ngx_http_request_t *r,
     redisReply *reply);
 static ngx_http_edugate_cache_node_t *ngx_http_edugate_cache_find(
     u_char *hash);
-static void ngx_http_edugate_cache_put(u_char *hash, eg_identity_t *id);
 static void ngx_http_edugate_cache_remove(
     ngx_http_edugate_cache_node_t *cn);
 static void ngx_http_edugate_cache_insert(ngx_rbtree_node_t *temp,
@@ -133,7 +132,6 @@ ngx_http_edugate_session_lookup(ngx_http_request_t *r,
     size_t                          len[4];
     ngx_int_t                       rc;
     const char                     *argv[4];
-    ngx_http_edugate_cache_node_t  *cn;
     ngx_http_edugate_main_conf_t   *emcf;
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
@@ -142,23 +140,9 @@ ngx_http_edugate_session_lookup(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    cn = ngx_http_edugate_cache_find(ctx->sid_hash);
-
-    if (cn != NULL) {
-        if ((ngx_msec_int_t) (cn->expires - ngx_current_msec) > 0
-            && cn->identity.expires > ngx_time()
-            && ngx_http_edugate_redis_subscribed())
-        {
-            ctx->identity = ngx_palloc(r->pool, sizeof(eg_identity_t));
-            if (ctx->identity == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(ctx->identity, &cn->identity, sizeof(eg_identity_t));
-            return NGX_OK;
-        }
-
-        ngx_http_edugate_cache_remove(cn);
+    rc = ngx_http_edugate_cache_get(r, ctx->sid_hash, &ctx->identity);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     /* every lookup that reaches Redis slides the idle timeout */
@@ -493,7 +477,43 @@ ngx_http_edugate_cache_find(u_char *hash)
 }
 
 
-static void
+/*
+ * A copy of a cached identity: NGX_OK, or NGX_DECLINED when there is none
+ * still valid.  Entries are used only while this worker hears revocations.
+ */
+
+ngx_int_t
+ngx_http_edugate_cache_get(ngx_http_request_t *r, u_char *hash,
+    eg_identity_t **id)
+{
+    ngx_http_edugate_cache_node_t  *cn;
+
+    cn = ngx_http_edugate_cache_find(hash);
+
+    if (cn == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if ((ngx_msec_int_t) (cn->expires - ngx_current_msec) <= 0
+        || cn->identity.expires <= ngx_time()
+        || !ngx_http_edugate_redis_subscribed())
+    {
+        ngx_http_edugate_cache_remove(cn);
+        return NGX_DECLINED;
+    }
+
+    *id = ngx_palloc(r->pool, sizeof(eg_identity_t));
+    if (*id == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(*id, &cn->identity, sizeof(eg_identity_t));
+
+    return NGX_OK;
+}
+
+
+void
 ngx_http_edugate_cache_put(u_char *hash, eg_identity_t *id)
 {
     ngx_queue_t                    *q;

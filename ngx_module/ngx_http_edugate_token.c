@@ -16,6 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "ngx_http_edugate_module.h"
+#include "eg_codec.h"
 #include "ngx_http_edugate_redis.h"
 #include "eg_jwt.h"
 
@@ -455,6 +456,7 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx, ngx_str_t *token,
     ngx_http_edugate_session_handler_pt handler)
 {
+    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
     size_t                         len[2];
     json_t                        *claims;
     ngx_int_t                      rc;
@@ -473,6 +475,21 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
                       "configured", eg_jwt_rc_name(EG_JWT_UNKNOWN_KID));
         return ngx_http_edugate_bearer_refuse(ctx,
                                        eg_jwt_rc_name(EG_JWT_UNKNOWN_KID));
+    }
+
+    /*
+     * A token without "jti" cannot be revoked: once verified it is the
+     * same identity until it expires, so a worker keeps it for the session
+     * cache time instead of checking the signature on every request.
+     */
+
+    if (eg_sha256_hex(hash, token->data, token->len) != 0) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_edugate_cache_get(r, hash, &ctx->identity);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     policy.algs = EG_JWT_ALGS_ALL;
@@ -520,6 +537,7 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
     ctx->identity = id;
 
     if (key.len == 0) {
+        ngx_http_edugate_cache_put(hash, id);
         return NGX_OK;
     }
 

@@ -676,8 +676,8 @@ def main(argv=None):
             "`edugate_session_cache 0`")
         out("  (an http-level directive): every request reads the session "
             "from Redis.")
-        out("  d: the token's signature and claims are checked in the "
-            "worker, no Redis;")
+        out("  d: no Redis; the worker checks the token's signature and "
+            "claims once, then reuses them for edugate_session_cache;")
         out("  e: its jti makes every request ask Redis whether the token "
             "is revoked.")
         rounds = max(1, args.rounds)
