@@ -201,6 +201,37 @@ ngx_http_edugate_cas_find(ngx_http_request_t *r, ngx_str_t *service)
 }
 
 
+/*
+ * The start every CAS endpoint shares: the method check, the request body
+ * dropped, the request ctx.  NGX_DECLINED: go on with *ctx; anything else
+ * is the answer already given.
+ */
+
+ngx_int_t
+ngx_http_edugate_cas_start(ngx_http_request_t *r, ngx_uint_t methods,
+    const char *endpoint, ngx_http_edugate_cas_ctx_t **ctx)
+{
+    if (!(r->method & methods)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: method_not_allowed: %V on %s",
+                      &r->method_name, endpoint);
+        return ngx_http_edugate_cas_page(r, NGX_HTTP_NOT_ALLOWED,
+                                         "method_not_allowed");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ctx = ngx_http_edugate_cas_ctx(r);
+    if (*ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 ngx_int_t
 ngx_http_edugate_cas_page(ngx_http_request_t *r, ngx_uint_t status,
     const char *code)

@@ -46,6 +46,9 @@ extern ngx_module_t  ngx_http_edugate_cas_module;
 
 /* cas.c */
 ngx_http_edugate_cas_ctx_t *ngx_http_edugate_cas_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_cas_start(ngx_http_request_t *r,
+    ngx_uint_t methods, const char *endpoint,
+    ngx_http_edugate_cas_ctx_t **ctx);
 eg_form_rc_e ngx_http_edugate_cas_args(ngx_http_request_t *r,
     eg_form_field_t *fields, ngx_uint_t n);
 ngx_uint_t ngx_http_edugate_cas_flag(eg_form_field_t *f);

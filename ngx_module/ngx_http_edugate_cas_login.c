@@ -47,21 +47,14 @@ ngx_http_edugate_cas_login_handler(ngx_http_request_t *r)
     ngx_http_edugate_cas_ctx_t    *ctx;
     ngx_http_edugate_main_conf_t  *emcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: method_not_allowed: %V on the CAS login "
-                      "endpoint", &r->method_name);
-        return ngx_http_edugate_cas_page(r, NGX_HTTP_NOT_ALLOWED,
-                                         "method_not_allowed");
+    rc = ngx_http_edugate_cas_start(r, NGX_HTTP_GET|NGX_HTTP_HEAD,
+                                    "the CAS login endpoint", &ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_edugate_cas_ctx(r);
     ectx = ngx_http_edugate_get_ctx(r);
-    if (ctx == NULL || ectx == NULL) {
+    if (ectx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -306,21 +299,11 @@ ngx_http_edugate_cas_logout_handler(ngx_http_request_t *r)
     ngx_http_edugate_cas_ctx_t    *ctx;
     ngx_http_edugate_main_conf_t  *emcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: method_not_allowed: %V on the CAS logout "
-                      "endpoint", &r->method_name);
-        return ngx_http_edugate_cas_page(r, NGX_HTTP_NOT_ALLOWED,
-                                         "method_not_allowed");
-    }
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_edugate_cas_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_edugate_cas_start(r,
+                                    NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST,
+                                    "the CAS logout endpoint", &ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     /* the legacy "url" argument is ignored: it named any target at all */

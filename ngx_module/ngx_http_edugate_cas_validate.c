@@ -87,21 +87,10 @@ ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version)
     eg_cas_ticket_e              kind;
     ngx_http_edugate_cas_ctx_t  *ctx;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: method_not_allowed: %V on a CAS validation "
-                      "endpoint", &r->method_name);
-        return ngx_http_edugate_cas_page(r, NGX_HTTP_NOT_ALLOWED,
-                                         "method_not_allowed");
-    }
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_edugate_cas_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_edugate_cas_start(r, NGX_HTTP_GET|NGX_HTTP_HEAD,
+                                    "a CAS validation endpoint", &ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     ctx->version = version;
