@@ -94,11 +94,13 @@ static ngx_http_edugate_message_t  ngx_http_edugate_messages[] = {
       "此应用未在统一身份认证中登记，无法登录。",
       "This application is not registered with the sign-in service." },
     { "invalid_redirect_uri",
-      "应用提供的回调地址未登记，已停止登录以保护您的账号。",
+      "应用提供的回调地址未登记，"
+      "已停止登录以保护您的账号。",
       "The application's return address is not registered: sign-in "
       "stopped to protect your account." },
     { "invalid_post_logout_redirect_uri",
-      "您已退出登录，但应用提供的返回地址未登记，无法跳转。",
+      "您已退出登录，"
+      "但应用提供的返回地址未登记，无法跳转。",
       "You are signed out, but the application's return address is not "
       "registered, so you stay here." },
     { "internal_error",
