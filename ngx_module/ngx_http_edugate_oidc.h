@@ -61,6 +61,7 @@ typedef void (*ngx_http_edugate_oidc_body_pt)(ngx_http_request_t *r,
 typedef struct {
     const eg_oidc_client_t     *client;
     eg_oidc_grant_t            *grant;
+    void                       *authz;         /* authorize.c state */
     ngx_str_t                   redirect_uri;
     ngx_str_t                   state;
     ngx_str_t                   artifact;      /* code or refresh token */

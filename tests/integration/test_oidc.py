@@ -1014,3 +1014,30 @@ def test_backchannel_uri_is_resolved_at_startup(provider, module_path,
         conf)
     assert rc != 0
     assert "no-such-host.invalid" in out, out
+
+
+def test_authorize_by_post_is_the_same(op, signed_in, login):
+    """Checklist row 24: GET and POST behave the same."""
+    verifier = secrets.token_urlsafe(48)
+    fields = {"client_id": PORTAL, "redirect_uri": PORTAL_CB,
+              "response_type": "code", "scope": "openid", "state": "p1",
+              "code_challenge": challenge(verifier),
+              "code_challenge_method": "S256", "unknown_param": "ignored"}
+    r = signed_in.post_form("/oauth2/authorize", fields)
+    assert r.status == 302 and r.location.startswith(PORTAL_CB + "?code=")
+    assert op.exchange(query_of(r.location)["code"], verifier).status == 200
+
+    # without a session: the way back after the login is a GET
+    b = op.browser()
+    r = b.post_form("/oauth2/authorize", fields)
+    assert r.location.startswith("/edugate/login?return=")
+    back = urllib.parse.unquote(r.location.split("return=", 1)[1])
+    assert back.startswith("/oauth2/authorize?client_id=")
+    login(b, "stu01", "Stu01-Passw0rd", return_to=back)
+    r = b.get(back)
+    assert r.location.startswith(PORTAL_CB + "?code="), r.location
+    assert query_of(r.location)["state"] == "p1"
+
+    r = signed_in.post("/oauth2/authorize", json.dumps(fields),
+                       "application/json")
+    expect_error(r, 400, "invalid_request", want_json=True)
