@@ -1041,3 +1041,60 @@ def test_authorize_by_post_is_the_same(op, signed_in, login):
     r = signed_in.post("/oauth2/authorize", json.dumps(fields),
                        "application/json")
     expect_error(r, 400, "invalid_request", want_json=True)
+
+
+def test_parallel_refresh_is_strict(op, signed_in):
+    """Checklist row 41: two refreshes of one token at once.  The policy
+    is strict: one gets new tokens, the other is a reuse, and the reuse
+    revokes the family, the winner's new tokens included."""
+    doc, _ = op.tokens(signed_in)
+    rt = doc["refresh_token"]
+    results = []
+    start = threading.Event()
+
+    def go():
+        start.wait()
+        results.append(op.refresh(rt))
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    start.set()
+    for t in threads:
+        t.join(15)
+    statuses = sorted(r.status for r in results)
+    assert statuses == [200, 400], statuses
+    won = json.loads([r for r in results if r.status == 200][0].text)
+    expect_error(op.refresh(won["refresh_token"]), 400, "invalid_grant",
+                 want_json=True)
+
+
+def test_login_refusals_inside_an_oidc_flow(op, login):
+    """Checklist rows 1-3 on the OIDC path: the only login entry point is
+    the EduGate login page, with its refusals; no code without a login."""
+    from expect import csrf_token
+    b = op.browser()
+    r, q, verifier = op.authorize(b)
+    back = urllib.parse.unquote(r.location.split("return=", 1)[1])
+    for user, password in (("stu01", ""), ("stu01", "Stu01-Passw0rd\x00x"),
+                           ("*", "x"), ("stu01)(uid=*", "x")):
+        token = csrf_token(b)
+        r = b.post("/edugate/login", urllib.parse.urlencode({
+            "username": user, "password": password, "csrf": token,
+            "return": back}), FORM)
+        assert r.status in (400, 401), (user, r.status)
+        assert r.location is None
+    r = b.get(back)
+    assert r.location.startswith("/edugate/login"), r.location
+
+
+@pytest.mark.parametrize("which", ["access_token", "refresh_token"])
+def test_wrong_token_as_id_token_hint(op, signed_in, which):
+    """Checklist row 46: an access token is not an id_token_hint."""
+    doc, _ = op.tokens(signed_in)
+    q = urllib.parse.urlencode({"id_token_hint": doc[which],
+                                "post_logout_redirect_uri": PORTAL_HOME})
+    r = signed_in.get("/oauth2/logout?" + q)
+    expect_error(r, 400, "invalid_post_logout_redirect_uri")
+    assert r.location is None
+    expect_log(op.watch, "invalid_id_token_hint")
