@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the demo on :8080
 #   make test       install what is missing, build, run every test
 #   make bench      wrk benchmark (not a pass/fail test)
+#   make schemas    generate the data standard's big code tables
 
 NGINX_SRC ?= /usr/share/nginx/src
 PYTHON    ?= /usr/bin/python3
@@ -29,8 +30,13 @@ UNIT_LIBS = -lcmocka -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
+# Generated code tables of the data standard (schemas/README.md).
+STD_NPM    = $(BUILD)/std/npm
+STD_CODES  = $(BUILD)/std/codes
+STD_TABLES = $(STD_CODES)/xzqh.csv $(STD_CODES)/gjdq.csv
+
 .PHONY: all module asan deps unit integration integration-asan test \
-        demo bench clean
+        demo bench clean schemas schema-test
 
 all: module
 
@@ -52,7 +58,28 @@ $(BUILD)/unit/%: tests/unit/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(EG_SRCS) $(UNIT_LIBS)
 
-unit: $(UNIT_TESTS)
+schemas: $(STD_TABLES)
+
+$(STD_NPM)/.installed: schemas/tools/package.json schemas/tools/package-lock.json
+	@mkdir -p $(STD_NPM)
+	cp schemas/tools/package.json schemas/tools/package-lock.json $(STD_NPM)/
+	cd $(STD_NPM) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(STD_CODES)/xzqh.csv: schemas/tools/gen-divisions.js $(STD_NPM)/.installed
+	@mkdir -p $(STD_CODES)
+	node schemas/tools/gen-divisions.js $(STD_NPM)/node_modules > $@.tmp
+	mv $@.tmp $@
+
+$(STD_CODES)/gjdq.csv: schemas/tools/gen-countries.py
+	@mkdir -p $(STD_CODES)
+	$(PYTHON) schemas/tools/gen-countries.py > $@.tmp
+	mv $@.tmp $@
+
+schema-test: $(STD_TABLES)
+	tests/tools/check-std-schemas.sh
+
+unit: $(UNIT_TESTS) $(STD_TABLES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 integration: $(MODULE)
@@ -64,6 +91,7 @@ integration-asan: $(MODULE_ASAN)
 
 test: deps
 	$(MAKE) unit
+	$(MAKE) schema-test
 	$(MAKE) integration
 	$(MAKE) integration-asan
 

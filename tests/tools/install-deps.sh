@@ -12,6 +12,7 @@ pkgs=(
     python3 python3-pytest python3-redis python3-ldap python3-jwt python3-lxml
     curl wrk
     libauthcas-perl libxml2-utils openssl
+    iso-codes
 )
 
 missing=()
@@ -19,6 +20,10 @@ for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
         || missing+=("$p")
 done
+
+# node and npm generate the GB/T 2260 table (schemas/tools); a machine
+# that already has them from another source keeps its own.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
