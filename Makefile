@@ -54,7 +54,8 @@ $(MODULE_ASAN): $(SRCS)
 deps:
 	tests/tools/install-deps.sh
 
-$(BUILD)/unit/%: tests/unit/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h)
+$(BUILD)/unit/%: tests/unit/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h) \
+                 $(wildcard tests/unit/*.h)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(EG_SRCS) $(UNIT_LIBS)
 
