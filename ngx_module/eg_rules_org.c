@@ -16,9 +16,9 @@
 
 static void eg_rules_school_code(eg_rule_ctx_t *rc, const char *div);
 static const eg_code_t *eg_rules_division(eg_rule_ctx_t *rc,
-    const char *level, const char *div);
+    const char *level, const char *div, int *level_ok);
 static void eg_rules_tree(eg_rule_ctx_t *rc, const char *level,
-    const char *div, const eg_code_t *row);
+    const char *div, const eg_code_t *row, int level_ok);
 static int eg_school_code_ok(const char *code);
 static int eg_two(const char *s, const char *list);
 static int eg_city_without_districts(eg_rule_ctx_t *rc, const char *div);
@@ -27,6 +27,7 @@ static int eg_city_without_districts(eg_rule_ctx_t *rc, const char *div);
 void
 eg_rules_org(eg_rule_ctx_t *rc)
 {
+    int               level_ok;
     const char       *level, *div;
     const eg_code_t  *row;
 
@@ -41,8 +42,9 @@ eg_rules_org(eg_rule_ctx_t *rc)
         eg_rules_school_code(rc, div);
     }
 
-    row = eg_rules_division(rc, level, div);
-    eg_rules_tree(rc, level, div, row);
+    level_ok = 1;
+    row = eg_rules_division(rc, level, div, &level_ok);
+    eg_rules_tree(rc, level, div, row, level_ok);
 }
 
 
@@ -96,7 +98,8 @@ eg_rules_school_code(eg_rule_ctx_t *rc, const char *div)
 
 /* R16 and R17; the division row in use, or NULL */
 static const eg_code_t *
-eg_rules_division(eg_rule_ctx_t *rc, const char *level, const char *div)
+eg_rules_division(eg_rule_ctx_t *rc, const char *level, const char *div,
+    int *level_ok)
 {
     int               ok;
     size_t            len;
@@ -141,6 +144,7 @@ eg_rules_division(eg_rule_ctx_t *rc, const char *level, const char *div)
     }
 
     if (!ok) {
+        *level_ok = 0;
         eg_rule_report(rc, "divisionCode", "R17", EG_STD_ERROR, div, level,
                        "行政区划代码与机构层级不符",
                        "divisionCode is not at the org's level");
@@ -176,7 +180,7 @@ eg_rules_division(eg_rule_ctx_t *rc, const char *level, const char *div)
 /* R18 */
 static void
 eg_rules_tree(eg_rule_ctx_t *rc, const char *level, const char *div,
-    const eg_code_t *row)
+    const eg_code_t *row, int level_ok)
 {
     int               known;
     char              up[7];
@@ -248,7 +252,8 @@ eg_rules_tree(eg_rule_ctx_t *rc, const char *level, const char *div,
         return;
     }
 
-    if (div == NULL || pdiv == NULL) {
+    /* a code at the wrong level (R17) says nothing about its parent */
+    if (div == NULL || pdiv == NULL || !level_ok) {
         return;
     }
 
