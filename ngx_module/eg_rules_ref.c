@@ -35,7 +35,7 @@ static int eg_share_term(json_t *a, json_t *b);
 void
 eg_rules_refs(eg_rule_ctx_t *rc)
 {
-    json_t  *cls, *staff;
+    json_t  *cls, *staff, *school;
 
     switch (rc->entity) {
 
@@ -66,10 +66,12 @@ eg_rules_refs(eg_rule_ctx_t *rc)
         break;
 
     case EG_STD_STUDENT:
-        eg_ref(rc, EG_STD_ORG, "schoolId", "R21b");
+        school = eg_ref(rc, EG_STD_ORG, "schoolId", "R21b");
         eg_ref_class(rc, "homeroomClassId");
         cls = NULL;
-        if (eg_rule_str(rc->rec, "homeroomClassId") != NULL) {
+        if (school != NULL
+            && eg_rule_str(rc->rec, "homeroomClassId") != NULL)
+        {
             int  known;
 
             cls = eg_rule_get(rc, EG_STD_CLASS,
@@ -280,7 +282,8 @@ eg_ref_enrollment(eg_rule_ctx_t *rc)
 
     if (person != NULL
         && !eg_same(person, "schoolId", rc->rec, "schoolId")
-        && !(teacher && eg_same(person, "orgId", rc->rec, "schoolId")))
+        && !(teacher && eg_rule_str(person, "orgId") != NULL
+             && eg_same(person, "orgId", rc->rec, "schoolId")))
     {
         eg_rule_report(rc, "personId", head ? "R21e" : "R21c",
                        EG_STD_ERROR, eg_rule_str(person, "schoolId"),
