@@ -147,8 +147,9 @@ eg_rules_idnumber(eg_rule_ctx_t *rc)
         }
     }
 
+    /* a birth date that is no date at all is R22a's */
     birth = eg_rule_str(rc->rec, "birthDate");
-    if (birth != NULL && strcmp(birth, date) != 0) {
+    if (eg_rule_date(birth) && strcmp(birth, date) != 0) {
         eg_rule_report(rc, "birthDate", "R06", EG_STD_ERROR,
                        eg_rule_actual(rc, "birthDate"), date,
                        "出生日期与身份证号不符",
@@ -212,7 +213,7 @@ eg_rules_regno(eg_rule_ctx_t *rc)
 
         if (body[17] != check || !eg_id_birth(rc, body, date)
             || !eg_id_area_known(rc, body)
-            || (birth != NULL && strcmp(birth, date) != 0))
+            || (eg_rule_date(birth) && strcmp(birth, date) != 0))
         {
             eg_rule_report(rc, "studentRegNo", "R10", EG_STD_ERROR, reg,
                            "J, area, the birth date, sequence, check digit",
