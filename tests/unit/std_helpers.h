@@ -147,9 +147,10 @@ std_expect(const eg_std_report_t *rep, const std_expect_t *exp, size_t n)
 
 
 /*
- * Known records: 教育部 > 四川省 > 成都市 > 锦江区 > two schools; the
- * 2024-2025 school year with its two semesters; a homeroom class
- * 三年级(1)班 with a teacher and an enrolled student; a line item.
+ * Known records: 教育部 > 四川省 > 成都市 > 锦江区 > two
+ * schools; the 2024-2025 school year with its two semesters; a
+ * homeroom class 三年级(1)班 with a teacher and an enrolled student;
+ * a line item.
  */
 static const char  std_world[] =
     "{\"orgs\": ["
@@ -160,7 +161,8 @@ static const char  std_world[] =
     "  \"divisionCode\": \"510100\", \"parentId\": \"" PROV "\"},"
     " {\"id\": \"" DIST "\", \"level\": \"district\", \"name\": \"锦江区\","
     "  \"divisionCode\": \"510104\", \"parentId\": \"" CITY "\"},"
-    " {\"id\": \"" SCHOOL "\", \"level\": \"school\", \"name\": \"示例小学\","
+    " {\"id"
+    "\": \"" SCHOOL "\", \"level\": \"school\", \"name\": \"示例小学\","
     "  \"schoolCode\": \"2151049901\", \"divisionCode\": \"510104\","
     "  \"schoolType\": \"211\", \"stages\": [\"2\"],"
     "  \"parentId\": \"" DIST "\"},"
@@ -193,15 +195,18 @@ static const char  std_world[] =
     "  \"subjectCode\": \"13\", \"gradeLevels\": [\"03\"],"
     "  \"orgId\": \"" SCHOOL "\"}],"
     " \"classes\": ["
-    " {\"id\": \"" HOME "\", \"classKind\": \"homeroom\", \"title\": \"一班\","
+    " {\"id"
+    "\": \"" HOME "\", \"classKind\": \"homeroom\", \"title\": \"一班\","
     "  \"classNo\": \"01\", \"schoolId\": \"" SCHOOL "\", \"stage\": \"2\","
     "  \"gradeLevel\": \"03\", \"courseId\": \"" COURSE "\","
     "  \"termIds\": [\"" TERM1 "\"]},"
-    " {\"id\": \"" HOME2 "\", \"classKind\": \"homeroom\", \"title\": \"二班\","
+    " {\"id"
+    "\": \"" HOME2 "\", \"classKind\": \"homeroom\", \"title\": \"二班\","
     "  \"classNo\": \"02\", \"schoolId\": \"" SCHOOL "\", \"stage\": \"2\","
     "  \"gradeLevel\": \"03\", \"courseId\": \"" COURSE "\","
     "  \"termIds\": [\"" TERM1 "\"]},"
-    " {\"id\": \"" HOMEX "\", \"classKind\": \"homeroom\", \"title\": \"外校\","
+    " {\"id"
+    "\": \"" HOMEX "\", \"classKind\": \"homeroom\", \"title\": \"外校\","
     "  \"classNo\": \"01\", \"schoolId\": \"" SCHOOL2 "\", \"stage\": \"2\","
     "  \"gradeLevel\": \"03\", \"courseId\": \"" COURSE "\","
     "  \"termIds\": [\"" TERM1 "\"]}],"
@@ -215,7 +220,8 @@ static const char  std_world[] =
     " {\"id\": \"" KNOWNSTU "\", \"name\": \"王子涵\", \"sex\": \"2\","
     "  \"birthDate\": \"2016-06-15\", \"ethnicity\": \"01\","
     "  \"nationality\": \"CHN\", \"idType\": \"1\","
-    "  \"studentRegNo\": \"G510104201606150022\", \"studentNo\": \"2022020100\","
+    "  \"studentRegNo\": \"G51010420160615"
+    "0022\", \"studentNo\": \"2022020100\","
     "  \"schoolId\": \"" SCHOOL "\", \"homeroomClassId\": \"" HOME "\","
     "  \"gradeLevel\": \"03\", \"enrolmentStatus\": \"01\"}],"
     " \"enrollments\": ["
@@ -223,7 +229,8 @@ static const char  std_world[] =
     "  \"schoolId\": \"" SCHOOL "\", \"personId\": \"" KNOWNSTU "\","
     "  \"role\": \"student\", \"beginDate\": \"2024-09-01\"}],"
     " \"lineItems\": ["
-    " {\"id\": \"" ITEM "\", \"title\": \"语文期末\", \"classId\": \"" HOME "\","
+    " {\"id"
+    "\": \"" ITEM "\", \"title\": \"语文期末\", \"classId\": \"" HOME "\","
     "  \"termId\": \"" TERM1 "\", \"subjectCode\": \"13\","
     "  \"resultValueMin\": 0, \"resultValueMax\": 100,"
     "  \"scoreScale\": [\"优秀\", \"良好\", \"合格\", \"不合格\"]}]"

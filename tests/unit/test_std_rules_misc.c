@@ -329,9 +329,11 @@ test_r26_names(void **state)
     std_only(std_check(*state, "students",
                        std_student_with("name", "阿依古丽・买买提")),
              "name", "R26", 'W');
-    std_only(std_check(*state, "students", std_student_with("name", "李思雨2")),
+    std_only(std_check(*state, "stud"
+                               "ents", std_student_with("name", "李思雨2")),
              "name", "R26", 'W');
-    std_only(std_check(*state, "students", std_student_with("name", " 李思雨")),
+    std_only(std_check(*state, "stud"
+                               "ents", std_student_with("name", " 李思雨")),
              "name", "R26", 'W');
     std_only(std_check(*state, "students", std_student_with("name", "李Amy")),
              "name", "R26", 'W');

@@ -132,7 +132,8 @@ test_r21d_terms(void **state)
     char  text[1024];
 
     snprintf(text, sizeof(text),
-             "{\"id\": \"%s\", \"classKind\": \"scheduled\", \"title\": \"走班\","
+             "{\"id\": \"%s\", \"classKind\": "
+             "\"scheduled\", \"title\": \"走班\","
              " \"classNo\": \"A1\", \"schoolId\": \"%s\", \"stage\": \"2\","
              " \"gradeLevel\": \"03\", \"courseId\": \"%s\","
              " \"termIds\": [\"%s\"]}", NEW, SCHOOL, COURSEYW, TERM1);
@@ -140,7 +141,8 @@ test_r21d_terms(void **state)
 
     /* a school year is no term */
     snprintf(text, sizeof(text),
-             "{\"id\": \"%s\", \"classKind\": \"scheduled\", \"title\": \"走班\","
+             "{\"id\": \"%s\", \"classKind\": "
+             "\"scheduled\", \"title\": \"走班\","
              " \"classNo\": \"A1\", \"schoolId\": \"%s\", \"stage\": \"2\","
              " \"gradeLevel\": \"03\", \"courseId\": \"%s\","
              " \"termIds\": [\"%s\"]}", NEW, SCHOOL, COURSEYW, YEAR);
@@ -149,7 +151,8 @@ test_r21d_terms(void **state)
 
     /* terms of two school years */
     snprintf(text, sizeof(text),
-             "{\"id\": \"%s\", \"classKind\": \"scheduled\", \"title\": \"走班\","
+             "{\"id\": \"%s\", \"classKind\": "
+             "\"scheduled\", \"title\": \"走班\","
              " \"classNo\": \"A1\", \"schoolId\": \"%s\", \"stage\": \"2\","
              " \"gradeLevel\": \"03\", \"courseId\": \"%s\","
              " \"termIds\": [\"%s\", \"%s\"]}", NEW, SCHOOL, COURSEYW, TERM1,
@@ -166,7 +169,8 @@ test_r21e_head_teacher(void **state)
     char     text[1024];
 
     snprintf(text, sizeof(text),
-             "{\"id\": \"%s\", \"classKind\": \"homeroom\", \"title\": \"三班\","
+             "{\"id\": \"%s\", \"classKind\": "
+             "\"homeroom\", \"title\": \"三班\","
              " \"classNo\": \"03\", \"schoolId\": \"%s\", \"stage\": \"2\","
              " \"gradeLevel\": \"03\", \"courseId\": \"%s\","
              " \"termIds\": [\"%s\"], \"headTeacherId\": \"%s\"}",
@@ -175,7 +179,8 @@ test_r21e_head_teacher(void **state)
 
     /* the teacher of school 1 heads a class of school 2 */
     snprintf(text, sizeof(text),
-             "{\"id\": \"%s\", \"classKind\": \"homeroom\", \"title\": \"三班\","
+             "{\"id\": \"%s\", \"classKind\": "
+             "\"homeroom\", \"title\": \"三班\","
              " \"classNo\": \"03\", \"schoolId\": \"%s\", \"stage\": \"2\","
              " \"gradeLevel\": \"03\", \"courseId\": \"%s\","
              " \"termIds\": [\"%s\"], \"headTeacherId\": \"%s\"}",
