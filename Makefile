@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test
 #   make bench      wrk benchmark (not a pass/fail test)
 #   make schemas    generate the data standard's big code tables
+#   make fuzz       run each libFuzzer target briefly (needs clang)
 
 NGINX_SRC ?= /usr/share/nginx/src
 PYTHON    ?= /usr/bin/python3
@@ -30,13 +31,17 @@ UNIT_LIBS = -lcmocka -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
 # Generated code tables of the data standard (schemas/README.md).
 STD_NPM    = $(BUILD)/std/npm
 STD_CODES  = $(BUILD)/std/codes
 STD_TABLES = $(STD_CODES)/xzqh.csv $(STD_CODES)/gjdq.csv
 
 .PHONY: all module asan deps unit integration integration-asan test \
-        demo bench clean schemas schema-test
+        demo bench clean schemas schema-test fuzz
 
 all: module
 
@@ -82,6 +87,22 @@ schema-test: $(STD_TABLES)
 
 unit: $(UNIT_TESTS) $(STD_TABLES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h)
+	@command -v $(FUZZ_CC) >/dev/null || \
+	    { echo "make fuzz needs clang: apt-get install clang"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Ingx_module -I/usr/include/libxml2 -o $@ $< $(EG_SRCS) \
+	    -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
+
+# new inputs go to build/fuzz/corpus-*, the fixtures are the seeds
+fuzz: $(FUZZ_TARGETS) $(STD_TABLES)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $$t.corpus; echo "== $$t"; \
+	    $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        $$t.corpus tests/fixtures/std tests/fixtures/std/invalid; \
+	done
 
 integration: $(MODULE)
 	EDUGATE_MODULE=$(CURDIR)/$(MODULE) $(PYTEST) tests/integration
