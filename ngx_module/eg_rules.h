@@ -48,6 +48,8 @@ int eg_rule_date(const char *s);
 int eg_rule_ymd(const char *s, int compact, int *y, int *m, int *d);
 /* "active" unless status says tobedeleted */
 int eg_rule_active(json_t *rec);
+/* 1 unless both fields are set and differ */
+int eg_rule_same(json_t *a, const char *fa, json_t *b, const char *fb);
 /* 1 if the record is an active enrollment at date (NULL: any time) */
 int eg_rule_enrollment_on(json_t *enr, const char *date);
 

@@ -1,11 +1,11 @@
 /*
  * Copyright (C) EduGate contributors
  *
- * References within the batch and to known records (R21a-R21g) and
- * uniqueness (R24).  References the catalogue does not name go with the
- * R21 letter of their relationship: classes and a class's course R21a,
- * schools and owning orgs R21b, persons R21c, sessions R21d, head
- * teachers R21e, line items, their course and results' students R21f.
+ * References within the batch and to known records (R21a-R21g).
+ * References the catalogue does not name go with the R21 letter of their
+ * relationship: classes and a class's course R21a, schools and owning
+ * orgs R21b, persons R21c, sessions R21d, head teachers R21e, line items,
+ * their course and results' students R21f.
  */
 
 
@@ -22,14 +22,8 @@ static void eg_ref_session(eg_rule_ctx_t *rc, const char *field,
     const char *type);
 static void eg_ref_enrollment(eg_rule_ctx_t *rc);
 static void eg_ref_result(eg_rule_ctx_t *rc);
-static int eg_same(json_t *a, const char *fa, json_t *b, const char *fb);
 static int eg_has_active(eg_rule_ctx_t *rc, eg_std_entity_e entity,
     const char *field, const char *id);
-static void eg_unique_vendor_ids(eg_rule_ctx_t *rc);
-static void eg_unique_students(eg_rule_ctx_t *rc);
-static void eg_unique_homeroom(eg_rule_ctx_t *rc);
-static int eg_transferred(eg_rule_ctx_t *rc, const char *person);
-static int eg_share_term(json_t *a, json_t *b);
 
 
 void
@@ -55,7 +49,8 @@ eg_rules_refs(eg_rule_ctx_t *rc)
         eg_ref_terms(rc);
 
         staff = eg_ref(rc, EG_STD_STAFF, "headTeacherId", "R21e");
-        if (staff != NULL && !eg_same(staff, "schoolId", rc->rec, "schoolId"))
+        if (staff != NULL
+            && !eg_rule_same(staff, "schoolId", rc->rec, "schoolId"))
         {
             eg_rule_report(rc, "headTeacherId", "R21e", EG_STD_ERROR,
                            eg_rule_str(staff, "schoolId"),
@@ -78,7 +73,9 @@ eg_rules_refs(eg_rule_ctx_t *rc)
                               eg_rule_str(rc->rec, "homeroomClassId"),
                               &known);
         }
-        if (cls != NULL && !eg_same(cls, "schoolId", rc->rec, "schoolId")) {
+        if (cls != NULL
+            && !eg_rule_same(cls, "schoolId", rc->rec, "schoolId"))
+        {
             eg_rule_report(rc, "schoolId", "R21b", EG_STD_ERROR,
                            eg_rule_str(rc->rec, "schoolId"),
                            eg_rule_str(cls, "schoolId"),
@@ -258,7 +255,7 @@ eg_ref_enrollment(eg_rule_ctx_t *rc)
                           &teacher);
     }
 
-    if (cls != NULL && !eg_same(cls, "schoolId", rc->rec, "schoolId")) {
+    if (cls != NULL && !eg_rule_same(cls, "schoolId", rc->rec, "schoolId")) {
         eg_rule_report(rc, "schoolId", "R21b", EG_STD_ERROR,
                        eg_rule_str(rc->rec, "schoolId"),
                        eg_rule_str(cls, "schoolId"),
@@ -281,9 +278,9 @@ eg_ref_enrollment(eg_rule_ctx_t *rc)
                     head ? "R21e" : "R21c");
 
     if (person != NULL
-        && !eg_same(person, "schoolId", rc->rec, "schoolId")
+        && !eg_rule_same(person, "schoolId", rc->rec, "schoolId")
         && !(teacher && eg_rule_str(person, "orgId") != NULL
-             && eg_same(person, "orgId", rc->rec, "schoolId")))
+             && eg_rule_same(person, "orgId", rc->rec, "schoolId")))
     {
         eg_rule_report(rc, "personId", head ? "R21e" : "R21c",
                        EG_STD_ERROR, eg_rule_str(person, "schoolId"),
@@ -336,7 +333,7 @@ eg_ref_result(eg_rule_ctx_t *rc)
         enrs = eg_rule_find(rc, EG_STD_ENROLLMENT, "personId", sid);
 
         json_array_foreach(enrs, i, e) {
-            if (eg_same(e, "classId", li, "classId")
+            if (eg_rule_same(e, "classId", li, "classId")
                 && eg_rule_str(e, "role") != NULL
                 && strcmp(eg_rule_str(e, "role"), "student") == 0
                 && eg_rule_enrollment_on(e, date))
@@ -359,7 +356,7 @@ eg_ref_result(eg_rule_ctx_t *rc)
         if (ok && course != NULL) {
             org = eg_rule_str(course, "orgId");
             if (org != NULL && eg_rule_get(rc, EG_STD_SCHOOL, org, &known)
-                && !eg_same(student, "schoolId", course, "orgId"))
+                && !eg_rule_same(student, "schoolId", course, "orgId"))
             {
                 ok = 0;
             }
@@ -468,236 +465,4 @@ eg_has_active(eg_rule_ctx_t *rc, eg_std_entity_e entity, const char *field,
     json_decref(list);
 
     return found;
-}
-
-
-/* R24, over the whole batch */
-void
-eg_rules_unique(eg_rule_ctx_t *rc)
-{
-    eg_unique_vendor_ids(rc);
-    eg_unique_students(rc);
-    eg_unique_homeroom(rc);
-}
-
-
-static void
-eg_unique_vendor_ids(eg_rule_ctx_t *rc)
-{
-    int          e;
-    size_t       i;
-    json_t      *seen, *rec;
-    const char  *local;
-
-    for (e = 0; e < EG_STD_NENTITIES; e++) {
-        seen = json_object();
-        if (seen == NULL) {
-            rc->report->nomem = 1;
-            return;
-        }
-
-        json_array_foreach(eg_rule_batch_records(rc, e), i, rec) {
-            local = eg_rule_str(json_object_get(rec, "source"),
-                                "vendorLocalId");
-            if (local == NULL) {
-                continue;
-            }
-
-            if (json_object_get(seen, local) != NULL) {
-                rc->rec = rec;
-                rc->index = eg_rule_batch_index(rc, rec);
-                eg_rule_report(rc, "source.vendorLocalId", "R24",
-                               EG_STD_ERROR, local, NULL,
-                               "同一批次中厂商标识重复",
-                               "the vendor id occurs twice in the feed");
-                continue;
-            }
-
-            json_object_set_new(seen, local, json_true());
-        }
-
-        json_decref(seen);
-    }
-}
-
-
-static void
-eg_unique_students(eg_rule_ctx_t *rc)
-{
-    size_t       i, j;
-    json_t      *rec, *others, *o;
-    const char  *id, *reg, *no, *oid;
-
-    json_array_foreach(eg_rule_batch_records(rc, EG_STD_STUDENT), i, rec) {
-        if (!eg_rule_active(rec)) {
-            continue;
-        }
-
-        rc->rec = rec;
-        rc->index = eg_rule_batch_index(rc, rec);
-        id = eg_rule_str(rec, "id");
-        reg = eg_rule_str(rec, "studentRegNo");
-        no = eg_rule_str(rec, "studentNo");
-
-        if (reg != NULL) {
-            others = eg_rule_find(rc, EG_STD_STUDENT, "studentRegNo", reg);
-
-            json_array_foreach(others, j, o) {
-                oid = eg_rule_str(o, "id");
-                if (o == rec || !eg_rule_active(o)
-                    || (id && oid && strcmp(id, oid) == 0)
-                    || (oid && eg_transferred(rc, oid)))
-                {
-                    continue;
-                }
-
-                eg_rule_report(rc, "studentRegNo", "R24", EG_STD_ERROR, reg,
-                               NULL, "学籍号已被另一"
-                                     "名在籍学生使用",
-                               "another active student holds this student "
-                               "number");
-                break;
-            }
-
-            json_decref(others);
-        }
-
-        if (no != NULL) {
-            others = eg_rule_find(rc, EG_STD_STUDENT, "studentNo", no);
-
-            json_array_foreach(others, j, o) {
-                oid = eg_rule_str(o, "id");
-                if (o == rec || !eg_rule_active(o)
-                    || (id && oid && strcmp(id, oid) == 0)
-                    || !eg_same(o, "schoolId", rec, "schoolId"))
-                {
-                    continue;
-                }
-
-                eg_rule_report(rc, "studentNo", "R24", EG_STD_ERROR, no,
-                               NULL, "学号在本校重复",
-                               "the school number is taken in this school");
-                break;
-            }
-
-            json_decref(others);
-        }
-    }
-}
-
-
-/* a transfer closed the old 学籍注册: its 学籍号 may move on */
-static int
-eg_transferred(eg_rule_ctx_t *rc, const char *person)
-{
-    int          closed;
-    size_t       i;
-    json_t      *list, *se;
-    const char  *end;
-
-    list = eg_rule_find(rc, EG_STD_SCHOOL_ENROLLMENT, "personId", person);
-    closed = 0;
-
-    json_array_foreach(list, i, se) {
-        end = eg_rule_str(se, "endDate");
-        if (end != NULL && strcmp(end, rc->ctx->today) <= 0) {
-            closed = 1;
-        }
-    }
-
-    json_decref(list);
-
-    return closed;
-}
-
-
-static void
-eg_unique_homeroom(eg_rule_ctx_t *rc)
-{
-    int          known;
-    size_t       i, j;
-    json_t      *e, *cls, *others, *o, *ocls;
-    const char  *role, *pid, *kind;
-
-    json_array_foreach(eg_rule_batch_records(rc, EG_STD_ENROLLMENT), i, e) {
-        role = eg_rule_str(e, "role");
-        pid = eg_rule_str(e, "personId");
-
-        if (role == NULL || strcmp(role, "student") != 0 || pid == NULL
-            || !eg_rule_enrollment_on(e, NULL))
-        {
-            continue;
-        }
-
-        rc->rec = e;
-        rc->index = eg_rule_batch_index(rc, e);
-        cls = eg_rule_get(rc, EG_STD_CLASS, eg_rule_str(e, "classId"),
-                          &known);
-        kind = cls ? eg_rule_str(cls, "classKind") : NULL;
-
-        if (kind == NULL || strcmp(kind, "homeroom") != 0) {
-            continue;
-        }
-
-        others = eg_rule_find(rc, EG_STD_ENROLLMENT, "personId", pid);
-
-        json_array_foreach(others, j, o) {
-            if (o == e || eg_same(o, "classId", e, "classId")
-                || !eg_rule_enrollment_on(o, NULL)
-                || eg_rule_str(o, "role") == NULL
-                || strcmp(eg_rule_str(o, "role"), "student") != 0)
-            {
-                continue;
-            }
-
-            ocls = eg_rule_get(rc, EG_STD_CLASS, eg_rule_str(o, "classId"),
-                               &known);
-            kind = ocls ? eg_rule_str(ocls, "classKind") : NULL;
-
-            if (kind != NULL && strcmp(kind, "homeroom") == 0
-                && eg_share_term(cls, ocls))
-            {
-                eg_rule_report(rc, "classId", "R24", EG_STD_ERROR,
-                               eg_rule_str(e, "classId"),
-                               eg_rule_str(o, "classId"),
-                               "学生同一学期有两个行政班",
-                               "the student has two homeroom classes in "
-                               "one term");
-                break;
-            }
-        }
-
-        json_decref(others);
-    }
-}
-
-
-static int
-eg_share_term(json_t *a, json_t *b)
-{
-    size_t   i, j;
-    json_t  *x, *y;
-
-    json_array_foreach(eg_rule_list(a, "termIds"), i, x) {
-        json_array_foreach(eg_rule_list(b, "termIds"), j, y) {
-            if (json_equal(x, y)) {
-                return 1;
-            }
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-eg_same(json_t *a, const char *fa, json_t *b, const char *fb)
-{
-    const char  *x, *y;
-
-    x = eg_rule_str(a, fa);
-    y = eg_rule_str(b, fb);
-
-    /* an absent side cannot disagree */
-    return x == NULL || y == NULL || strcmp(x, y) == 0;
 }

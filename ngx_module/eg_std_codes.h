@@ -47,6 +47,15 @@ int eg_codes_load_buf(eg_codes_t *codes, const char *name, const char *buf,
     size_t len, char *err, size_t errlen);
 
 /*
+ * For loaders: add a row (its strings must live as long as the table:
+ * hand their buffer over with eg_codes_keep); a row whose validity
+ * overlaps a row of the same code is refused.
+ */
+int eg_codes_add(eg_codes_t *codes, const eg_code_t *row, char *err,
+    size_t errlen);
+int eg_codes_keep(eg_codes_t *codes, char *buf);
+
+/*
  * The row of scheme/code valid on date (YYYY-MM-DD), or, when date is
  * NULL, the most recent row whatever its validity.  NULL if none.
  */

@@ -648,3 +648,16 @@ eg_rule_enrollment_on(json_t *enr, const char *date)
     return (begin == NULL || strcmp(begin, date) <= 0)
            && (end == NULL || strcmp(date, end) <= 0);
 }
+
+
+int
+eg_rule_same(json_t *a, const char *fa, json_t *b, const char *fb)
+{
+    const char  *x, *y;
+
+    x = eg_rule_str(a, fa);
+    y = eg_rule_str(b, fb);
+
+    /* an absent side cannot disagree */
+    return x == NULL || y == NULL || strcmp(x, y) == 0;
+}
