@@ -2,7 +2,7 @@
  * Copyright (C) EduGate contributors
  *
  * What the rule files (eg_rules_*.c) share with the engine
- * (eg_std_engine.c): the per-record context, value helpers, reference
+ * (eg_std_engine.c): the per-record context, value accessors, reference
  * resolution across the batch and the registry, and the rule groups.
  */
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "std_helpers.h"
+#include "std_support.h"
 
 
 typedef struct {

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "std_helpers.h"
+#include "std_support.h"
 
 
 #define XML(s)  eg_std_xml_read(s, sizeof(s) - 1, err, sizeof(err))

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "eg_rules.h"
-#include "std_helpers.h"
+#include "std_support.h"
 
 
 /* the base student with another ID number and no 学籍号 */

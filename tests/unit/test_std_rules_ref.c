@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "std_helpers.h"
+#include "std_support.h"
 
 
 static json_t *

@@ -1,11 +1,11 @@
 /*
- * Helpers shared by the data standard's unit tests: the shipped and
+ * Shared by the data standard's unit tests: the shipped and
  * generated code tables, fixtures, and matching a report against the
  * violations a test expects.
  */
 
-#ifndef STD_HELPERS_H
-#define STD_HELPERS_H
+#ifndef STD_SUPPORT_H
+#define STD_SUPPORT_H
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,4 +398,4 @@ std_clean(eg_std_report_t *rep)
     eg_std_report_free(rep);
 }
 
-#endif /* STD_HELPERS_H */
+#endif /* STD_SUPPORT_H */
