@@ -15,7 +15,6 @@
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_redis.h"
 #include "ngx_http_edugate_cas.h"
-#include "eg_codec.h"
 
 
 /* a login this recent counts as presenting credentials (renew) */
@@ -29,6 +28,8 @@ static ngx_int_t ngx_http_edugate_cas_login_decide(ngx_http_request_t *r,
 static ngx_int_t ngx_http_edugate_cas_issue(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx, eg_identity_t *id, ngx_uint_t fresh);
 static void ngx_http_edugate_cas_issued(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_edugate_cas_logout_revoke(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_edugate_cas_logout_done(ngx_http_request_t *r,
     redisReply *reply);
@@ -178,7 +179,7 @@ static ngx_int_t
 ngx_http_edugate_cas_issue(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx, eg_identity_t *id, ngx_uint_t fresh)
 {
-    u_char                            *p, ttl[NGX_TIME_T_LEN];
+    u_char                             ttl[NGX_TIME_T_LEN];
     char                              *record;
     size_t                             len[6];
     ngx_int_t                          rc;
@@ -195,14 +196,15 @@ ngx_http_edugate_cas_issue(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_cpymem(ctx->key, "eg:cas:st:", sizeof("eg:cas:st:") - 1);
-
-    if (eg_sha256_hex(p, ctx->issued, EG_CAS_TICKET_LEN) != 0) {
+    ctx->key_len = ngx_http_edugate_cas_key(ctx->key, "eg:cas:st:",
+                                           ctx->issued, EG_CAS_TICKET_LEN);
+    if (ctx->key_len == 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     record = eg_cas_record_encode(id, ctx->svc->attrs, ctx->service.data,
-                                  ctx->service.len, ectx->sid_hash, fresh);
+                                  ctx->service.len, ectx->sid_hash, fresh,
+                                  NULL, 0);
     if (record == NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "edugate: internal_error: CAS ticket record of \"%s\" "
@@ -213,7 +215,7 @@ ngx_http_edugate_cas_issue(ngx_http_request_t *r,
     argv[0] = "SET";
     len[0] = 3;
     argv[1] = (const char *) ctx->key;
-    len[1] = sizeof(ctx->key);
+    len[1] = ctx->key_len;
     argv[2] = record;
     len[2] = ngx_strlen(record);
     argv[3] = "EX";
@@ -291,7 +293,6 @@ ngx_http_edugate_cas_issued(ngx_http_request_t *r, redisReply *reply)
 ngx_int_t
 ngx_http_edugate_cas_logout_handler(ngx_http_request_t *r)
 {
-    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
     ngx_int_t                      rc;
     ngx_str_t                      sid;
     eg_form_rc_e                   frc;
@@ -332,11 +333,20 @@ ngx_http_edugate_cas_logout_handler(ngx_http_request_t *r)
         return ngx_http_edugate_cas_logout_finish(r, 1);
     }
 
-    if (ngx_http_edugate_hash_sid(&sid, hash) != NGX_OK) {
+    if (ngx_http_edugate_hash_sid(&sid, ctx->key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_edugate_session_revoke(r, hash,
+    /* the services to log out are read before the session goes */
+
+    rc = ngx_http_edugate_cas_slo_collect(r, ctx->key,
+                                          ngx_http_edugate_cas_logout_revoke);
+    if (rc == NGX_OK) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    rc = ngx_http_edugate_session_revoke(r, ctx->key,
                                          ngx_http_edugate_cas_logout_done);
     if (rc == NGX_OK) {
         r->main->count++;
@@ -352,6 +362,28 @@ ngx_http_edugate_cas_logout_handler(ngx_http_request_t *r)
 
 
 static void
+ngx_http_edugate_cas_logout_revoke(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_http_edugate_cas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_cas_module);
+
+    if (ngx_http_edugate_session_revoke(r, ctx->key,
+                                        ngx_http_edugate_cas_logout_done)
+        == NGX_OK)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "edugate: session_store_unavailable: CAS logout not "
+                  "recorded");
+
+    ngx_http_finalize_request(r, ngx_http_edugate_cas_logout_finish(r, 0));
+}
+
+
+static void
 ngx_http_edugate_cas_logout_done(ngx_http_request_t *r, redisReply *reply)
 {
     ngx_uint_t  ok;
@@ -361,6 +393,7 @@ ngx_http_edugate_cas_logout_done(ngx_http_request_t *r, redisReply *reply)
     if (ok) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "edugate: logout: session ended through CAS");
+        ngx_http_edugate_cas_slo_dispatch(r);
 
     } else {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

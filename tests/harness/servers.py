@@ -1,6 +1,7 @@
 """Throwaway daemons for the EduGate tests and demo.
 
-RedisServer, Slapd, EchoBackend and Nginx each run one real daemon in the
+RedisServer, Slapd, EchoBackend, NotifyService and Nginx each run one real
+daemon in the
 foreground as a child process, in its own process group, listening on
 127.0.0.1 only, with every file it writes inside the directory it is given.
 They are stopped by PID, never by name, so a system-wide redis, slapd or
@@ -35,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / "conf" / "demo"
 ECHO_APP = Path(__file__).resolve().parent / "echo_app.py"
+NOTIFY_APP = Path(__file__).resolve().parent / "notify_app.py"
 
 NGINX_BIN = os.environ.get("EDUGATE_NGINX", "/usr/sbin/nginx")
 SLAPD_BIN = "/usr/sbin/slapd"
@@ -466,6 +468,79 @@ class EchoBackend(Daemon):
 
     def command(self):
         return [sys.executable, str(ECHO_APP), "--port", str(self.port)]
+
+
+class NotifyService(Daemon):
+    """tests/harness/notify_app.py: a service the gateway calls back (CAS
+    single logout, proxy callback); it records every request it gets.
+
+    status: what it answers; stall: it accepts connections and never
+    answers; tls: (cert, key) for HTTPS; pgt_file: it also keeps the
+    pgtIou/pgtId pairs it is sent, as AuthCAS's proxy mode reads them.
+    """
+
+    name = "notify"
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, status=200, stall=False, tls=None,
+                 pgt_file=False):
+        super().__init__(tmpdir, port)
+        self.status = status
+        self.stall = stall
+        self.tls = tls
+        self.record = self.dir / "requests.jsonl"
+        self.pgt_file = self.dir / "pgt.txt" if pgt_file else None
+
+    def url(self, path="/"):
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http",
+                                        self.port, path)
+
+    def command(self):
+        cmd = [sys.executable, str(NOTIFY_APP), "--port", str(self.port),
+               "--record", str(self.record), "--status", str(self.status)]
+        if self.stall:
+            cmd.append("--stall")
+        if self.tls:
+            cmd += ["--tls", str(self.tls[0]), str(self.tls[1])]
+        if self.pgt_file:
+            cmd += ["--pgt-file", str(self.pgt_file)]
+        return cmd
+
+    def requests(self):
+        try:
+            text = self.record.read_text(encoding="utf-8")
+        except OSError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line]
+
+    def wait_requests(self, count=1, timeout=5.0):
+        """The requests received, once there are at least `count`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.requests()
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
+
+
+def self_signed_cert(directory, name, san="IP:127.0.0.1"):
+    """(cert, key) paths of a throwaway self-signed P-256 certificate for
+    the subjectAltName `san`, written into directory as name.pem and
+    name.key.  Needs openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise HarnessError("openssl is not installed "
+                           "(tests/tools/install-deps.sh)")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / (name + ".pem"), directory / (name + ".key")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2",
+                    "-subj", "/CN=" + name, "-addext",
+                    "subjectAltName=" + san],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def _sanitizer_runtime(name):
