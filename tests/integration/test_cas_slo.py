@@ -56,9 +56,16 @@ def logout_request(req):
     return children[1].text
 
 
-def participants(redis, client):
-    return redis.client().smembers(
-        "eg:rp:" + sha256_hex(client.cookie("edugate_session")))
+def participants(redis, client, count=0, timeout=3.0):
+    """The session's participant set, once it has `count` members (it is
+    written without delaying the validation answer)."""
+    key = "eg:rp:" + sha256_hex(client.cookie("edugate_session"))
+    deadline = time.monotonic() + timeout
+    while True:
+        got = redis.client().smembers(key)
+        if len(got) >= count or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
 
 
 # ---- single logout ----------------------------------------------------------
@@ -77,7 +84,8 @@ def test_logout_request_reaches_the_service(cas_gateway, notify_factory,
     assert attrs is not None
 
     rp = "eg:rp:" + sha256_hex(sid)
-    assert participants(redis, c) == {("cas %s %s" % (t, service)).encode()}
+    assert participants(redis, c, 1) == {("cas %s %s" % (t, service))
+                                         .encode()}
     assert 7100 < redis.client().ttl(rp) <= 7200
 
     assert app.requests() == []
@@ -121,7 +129,7 @@ def test_every_validated_ticket_is_told(cas_gateway, notify_factory, login,
     assert validate(n, t, app.url(APP + "c"), path="/cas/validate").text \
         == "yes\nstu01\n"
     tickets.append(t)
-    assert len(participants(redis, c)) == 3
+    assert len(participants(redis, c, 3)) == 3
 
     c.get("/cas/logout")
     got = app.wait_requests(3)
