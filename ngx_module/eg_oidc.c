@@ -26,7 +26,6 @@ static int eg_oidc_is_loopback(const unsigned char *host, size_t n);
 static int eg_oidc_copy(char *dst, size_t cap, json_t *obj,
     const char *name);
 static int eg_oidc_set_str(json_t *obj, const char *name, const char *v);
-static int eg_oidc_hex(unsigned char c);
 
 
 static const eg_oidc_scope_t  eg_oidc_scopes[] = {
@@ -426,69 +425,6 @@ eg_oidc_redirect(unsigned char *dst, const unsigned char *uri, size_t n,
     }
 
     return p - dst;
-}
-
-
-long
-eg_oidc_form_decode(unsigned char *dst, const unsigned char *src, size_t n)
-{
-    int             hi, lo;
-    size_t          i;
-    unsigned char  *p;
-
-    p = dst;
-
-    for (i = 0; i < n; i++) {
-
-        if (src[i] == '+') {
-            *p++ = ' ';
-            continue;
-        }
-
-        if (src[i] != '%') {
-            *p++ = src[i];
-            continue;
-        }
-
-        if (i + 2 >= n) {
-            return -1;
-        }
-
-        hi = eg_oidc_hex(src[i + 1]);
-        lo = eg_oidc_hex(src[i + 2]);
-
-        if (hi < 0 || lo < 0) {
-            return -1;
-        }
-
-        *p = (unsigned char) (hi << 4 | lo);
-
-        if (*p == '\0') {
-            return -1;
-        }
-
-        p++;
-        i += 2;
-    }
-
-    return p - dst;
-}
-
-
-static int
-eg_oidc_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
 }
 
 

@@ -127,11 +127,6 @@ size_t eg_oidc_redirect_len(const unsigned char *uri, size_t n,
 size_t eg_oidc_redirect(unsigned char *dst, const unsigned char *uri,
     size_t n, const eg_oidc_param_t *params, size_t nparams);
 
-/* percent-decoding of one form value ("+" is a space); the decoded length
- * or -1 on a broken escape or a NUL */
-long eg_oidc_form_decode(unsigned char *dst, const unsigned char *src,
-    size_t n);
-
 /* the "sid" claim of a session: EG_OIDC_SID_LEN hex characters */
 int eg_oidc_sid(char *dst, const char *sid_hash);
 

@@ -179,6 +179,11 @@ ngx_int_t ngx_http_edugate_session_revoke(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_set_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value, ngx_str_t *path, time_t max_age,
     ngx_uint_t strict);
+ngx_int_t ngx_http_edugate_session_end(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler);
+ngx_int_t ngx_http_edugate_forget_cookie(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_session_of_request(ngx_http_request_t *r,
+    ngx_http_edugate_session_handler_pt handler);
 ngx_int_t ngx_http_edugate_cache_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_edugate_cache_get(ngx_http_request_t *r, u_char *hash,
     eg_identity_t **id);
@@ -241,6 +246,8 @@ char *ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_edugate_token_init_conf(ngx_conf_t *cf,
     ngx_http_edugate_main_conf_t *emcf);
+void ngx_http_edugate_access_policy(ngx_http_request_t *r,
+    eg_jwt_policy_t *policy);
 ngx_int_t ngx_http_edugate_bearer_token(ngx_http_request_t *r,
     ngx_str_t *token);
 ngx_int_t ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,

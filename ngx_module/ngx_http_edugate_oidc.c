@@ -585,7 +585,7 @@ ngx_http_edugate_oidc_build_discovery(ngx_conf_t *cf,
     origin = eg_oidc_origin(emcf->issuer.data, emcf->issuer.len);
 
     doc = json_pack("{s:s, s:[s], s:[s], s:[s, s], s:[s], s:[s], s:[s],"
-                    " s:[s, s, s, s], s:[s, s], s:b, s:b, s:[s, s]}",
+                    " s:[s, s, s, s], s:[s, s, s], s:b, s:b, s:[s, s]}",
                     "issuer", (const char *) emcf->issuer.data,
                     "response_types_supported", "code",
                     "response_modes_supported", "query",
@@ -598,7 +598,7 @@ ngx_http_edugate_oidc_build_discovery(ngx_conf_t *cf,
                     "scopes_supported", "openid", "profile", "edu",
                     "offline_access",
                     "token_endpoint_auth_methods_supported",
-                    "client_secret_basic", "client_secret_post",
+                    "client_secret_basic", "client_secret_post", "none",
                     "authorization_response_iss_parameter_supported", 1,
                     "backchannel_logout_supported", 1,
                     "prompt_values_supported", "none", "login");

@@ -98,6 +98,8 @@ ngx_int_t ngx_http_edugate_oidc_form(ngx_http_request_t *r,
     ngx_str_t *src, eg_form_field_t *fields, ngx_uint_t n);
 ngx_int_t ngx_http_edugate_oidc_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *body, size_t len);
+ngx_int_t ngx_http_edugate_oidc_json_doc(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *doc);
 ngx_int_t ngx_http_edugate_oidc_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *description);
 ngx_int_t ngx_http_edugate_oidc_refuse(ngx_http_request_t *r,
@@ -108,6 +110,8 @@ ngx_int_t ngx_http_edugate_oidc_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *code);
 ngx_int_t ngx_http_edugate_oidc_client_auth(ngx_http_request_t *r,
     eg_form_field_t *client_id, eg_form_field_t *client_secret);
+ngx_int_t ngx_http_edugate_oidc_client_form(ngx_http_request_t *r,
+    ngx_str_t *body, eg_form_field_t *f, ngx_uint_t n, ngx_int_t *answer);
 ngx_int_t ngx_http_edugate_oidc_hash_key(ngx_http_request_t *r,
     ngx_str_t *key, const char *prefix, u_char *text, size_t len);
 u_char *ngx_http_edugate_oidc_log_value(ngx_http_request_t *r,

@@ -24,7 +24,6 @@ ngx_int_t
 ngx_http_edugate_oidc_client_auth(ngx_http_request_t *r,
     eg_form_field_t *client_id, eg_form_field_t *client_secret)
 {
-    long                                n;
     u_char                             *colon, *id, *secret;
     size_t                              idlen, slen;
     ngx_str_t                           cred, dec;
@@ -104,26 +103,26 @@ ngx_http_edugate_oidc_client_auth(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        n = eg_oidc_form_decode(id, dec.data, colon - dec.data);
-        secret = id + (n > 0 ? n : 0);
-
-        if (n <= 0
+        if (eg_form_decode(id, dec.data, colon - dec.data, &idlen) != 0
+            || idlen == 0
+            || ngx_strlchr(id, id + idlen, '\0') != NULL
             || (client_id->seen
-                && ((size_t) n != client_id->len
-                    || ngx_memcmp(id, client_id->value, n) != 0)))
+                && (idlen != client_id->len
+                    || ngx_memcmp(id, client_id->value, idlen) != 0)))
         {
             goto bad;
         }
 
-        idlen = n;
+        secret = id + idlen;
 
-        n = eg_oidc_form_decode(secret, colon + 1,
-                                dec.data + dec.len - colon - 1);
-        if (n <= 0) {
+        if (eg_form_decode(secret, colon + 1, dec.data + dec.len - colon - 1,
+                           &slen)
+            != 0
+            || slen == 0
+            || ngx_strlchr(secret, secret + slen, '\0') != NULL)
+        {
             goto bad;
         }
-
-        slen = n;
     }
 
     if (idlen == 0) {
@@ -169,4 +168,43 @@ bad:
     return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_client",
                                        "malformed credentials");
+}
+
+
+/*
+ * The form a client POSTs, read and its sender authenticated; the fields
+ * "client_id" and "client_secret" are the last two of f.  NGX_OK, or
+ * NGX_DONE with the answer already made, for the caller to finalize the
+ * request with *answer.
+ */
+
+ngx_int_t
+ngx_http_edugate_oidc_client_form(ngx_http_request_t *r, ngx_str_t *body,
+    eg_form_field_t *f, ngx_uint_t n, ngx_int_t *answer)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_edugate_oidc_form(r, body, f, n);
+
+    if (rc == NGX_DECLINED) {
+        *answer = ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid_request",
+                                              "malformed or repeated "
+                                              "parameter");
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        *answer = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DONE;
+    }
+
+    rc = ngx_http_edugate_oidc_client_auth(r, &f[n - 2], &f[n - 1]);
+
+    if (rc != NGX_OK) {
+        *answer = ngx_http_edugate_oidc_refusal(r, rc);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
 }

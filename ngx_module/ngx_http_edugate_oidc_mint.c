@@ -157,12 +157,9 @@ ngx_int_t
 ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
     ngx_http_edugate_oidc_ctx_t *ctx)
 {
-    char                               *at, *idt, *text;
+    char                               *at, *idt;
     char                                scope[EG_OIDC_SCOPE_MAX];
-    u_char                             *body;
-    size_t                              len;
     json_t                             *doc;
-    ngx_int_t                           rc;
     ngx_http_edugate_oidc_main_conf_t  *ocf;
 
     ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
@@ -209,25 +206,5 @@ ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
         doc = NULL;
     }
 
-    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = ngx_strlen(text);
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(body, text, len);
-    free(text);
-
-    rc = ngx_http_edugate_oidc_json(r, NGX_HTTP_OK, body, len);
-
-    return rc;
+    return ngx_http_edugate_oidc_json_doc(r, NGX_HTTP_OK, doc);
 }

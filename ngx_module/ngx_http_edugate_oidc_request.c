@@ -321,6 +321,38 @@ ngx_http_edugate_oidc_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* a JSON document as the answer; the document is released */
+
+ngx_int_t
+ngx_http_edugate_oidc_json_doc(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *doc)
+{
+    char    *text;
+    u_char  *body;
+    size_t   len;
+
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(body, text, len);
+    free(text);
+
+    return ngx_http_edugate_oidc_json(r, status, body, len);
+}
+
+
 /* an RFC 6749 5.2 error answer; error is also the X-Edugate-Error code */
 
 ngx_int_t

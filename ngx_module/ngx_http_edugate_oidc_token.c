@@ -31,9 +31,9 @@ typedef enum {
     T_REDIRECT_URI,
     T_VERIFIER,
     T_REFRESH_TOKEN,
-    T_CLIENT_ID,
-    T_CLIENT_SECRET,
     T_SCOPE,
+    T_CLIENT_ID,            /* the client's two come last */
+    T_CLIENT_SECRET,
     T_NFIELDS
 } ngx_http_edugate_oidc_tfield_e;
 
@@ -147,7 +147,7 @@ ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
 
     static const char  *names[] = {
         "grant_type", "code", "redirect_uri", "code_verifier",
-        "refresh_token", "client_id", "client_secret", "scope"
+        "refresh_token", "scope", "client_id", "client_secret"
     };
 
     f = ngx_pcalloc(r->pool, T_NFIELDS * sizeof(eg_form_field_t));
@@ -160,24 +160,9 @@ ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
         f[i].name = names[i];
     }
 
-    rc = ngx_http_edugate_oidc_form(r, body, f, T_NFIELDS);
-
-    if (rc == NGX_DECLINED) {
-        rc = ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_request",
-                                         "malformed or repeated parameter");
-        goto done;
-    }
-
-    if (rc != NGX_OK) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        goto done;
-    }
-
-    rc = ngx_http_edugate_oidc_client_auth(r, &f[T_CLIENT_ID],
-                                           &f[T_CLIENT_SECRET]);
-    if (rc != NGX_OK) {
-        rc = ngx_http_edugate_oidc_refusal(r, rc);
+    if (ngx_http_edugate_oidc_client_form(r, body, f, T_NFIELDS, &rc)
+        != NGX_OK)
+    {
         goto done;
     }
 

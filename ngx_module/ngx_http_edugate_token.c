@@ -407,6 +407,26 @@ ngx_http_edugate_jwks_handler(ngx_http_request_t *r)
 }
 
 
+/* what an access token of ours must be, wherever it is presented */
+
+void
+ngx_http_edugate_access_policy(ngx_http_request_t *r,
+    eg_jwt_policy_t *policy)
+{
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ngx_memzero(policy, sizeof(eg_jwt_policy_t));
+    policy->algs = EG_JWT_ALGS_ALL;
+    policy->iss = (const char *) emcf->issuer.data;
+    policy->aud = (const char *) emcf->token_audience.data;
+    policy->typ = "at+jwt";
+    policy->leeway = emcf->token_leeway;
+    policy->now = ngx_time();
+}
+
+
 /*
  * NGX_OK if the request carries "Authorization: Bearer ...", whatever
  * follows the scheme.  nginx has already refused a second Authorization
@@ -499,13 +519,7 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
         return rc;
     }
 
-    ngx_memzero(&policy, sizeof(eg_jwt_policy_t));
-    policy.algs = EG_JWT_ALGS_ALL;
-    policy.iss = (const char *) emcf->issuer.data;
-    policy.aud = (const char *) emcf->token_audience.data;
-    policy.typ = "at+jwt";
-    policy.leeway = emcf->token_leeway;
-    policy.now = ngx_time();
+    ngx_http_edugate_access_policy(r, &policy);
 
     jrc = eg_jwt_verify(emcf->keyset, &policy, (const char *) token->data,
                         token->len, &claims);
