@@ -338,9 +338,25 @@ async function main(cfg) {
                                  audience: 'another-client' }));
     await reject(out, 'reject_id_token_as_access_token', () => jose.jwtVerify(
         tokens.id_token, jwks, { issuer: cfg.issuer, typ: 'at+jwt' }));
-    await reject(out, 'reject_code_replay', () => client.callback(
-        conf.redirect_uri, params,
-        { state: p.state, nonce: p.nonce, code_verifier: p.verifier }));
+    /*
+     * A code used twice: refused, and (RFC 6749 4.1.2) what the first use
+     * gave is revoked, so that grant's refresh token is dead too.
+     */
+    await reject(out, 'reject_code_replay', async () => {
+        const q = pkce();
+        const ps = await authorize(browser, client, conf, null, q);
+        const checks = { state: q.state, nonce: q.nonce,
+                         code_verifier: q.verifier };
+        out.replayed_grant = await client.callback(conf.redirect_uri, ps,
+                                                   checks);
+        return client.callback(conf.redirect_uri, ps, checks);
+    });
+    if (out.replayed_grant) {
+        const first = out.replayed_grant;
+        delete out.replayed_grant;
+        await reject(out, 'reject_refresh_after_code_replay',
+                     () => client.refresh(first.refresh_token));
+    }
 
     /* each needs a code of its own: the session makes it without a form */
     await reject(out, 'reject_wrong_nonce', async () => {

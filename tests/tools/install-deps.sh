@@ -22,10 +22,12 @@ pkgs=(
 )
 
 # Node.js runs the independent OIDC client tests; a node installed some
-# other way is used as it is.
+# other way is used as it is.  Not needed by the demo.
 if [ $npm_packages = yes ]; then
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+    # runs the demo single-page app in the tests (puppeteer-core drives it)
+    pkgs+=(chromium)
 fi
 
 missing=()

@@ -246,7 +246,7 @@
         sessionStorage.removeItem(TOKENS_KEY);
         if (tokens && cfg.revocationEndpoint) {
             try {
-                await fetch(cfg.revocationEndpoint, {
+                const resp = await fetch(cfg.revocationEndpoint, {
                     method: 'POST',
                     credentials: 'omit',
                     body: new URLSearchParams({
@@ -255,6 +255,7 @@
                         client_id: cfg.clientId
                     })
                 });
+                await resp.text();
             } catch (e) {
                 /* the access token expires soon anyway */
             }
