@@ -83,12 +83,10 @@ EduGate demo is running: {base}/
   {base}/apps/district/   IT administrators of district 370112 (itadmin)
 
 Applications that log in through the gateway's protocols:
-  {portal}/          OpenID Connect portal: confidential client {pid_}
-                     (demo secret {secret}), code flow + PKCE,
-                     back-channel logout
-  {portal}/spa/      single-page app: public client {spa}, PKCE in the
-                     browser, fetch() to the token endpoint
-  {cas}{cas_path}  CAS application: p3/serviceValidate, single logout
+  {portal}/          OpenID Connect portal (client {pid_},
+  {pad}  demo secret {secret})
+  {portal}/spa/      single-page app (public client {spa}, PKCE in JS)
+  {cas}{cas_path}  CAS application (p3/serviceValidate, single logout)
 
 OpenID provider: issuer {base}, discovery
   {base}/.well-known/openid-configuration
@@ -132,6 +130,7 @@ Press Ctrl-C to stop.
            slapd=slapd.port, echo=echo.port, pid=nginx.pid,
            portal=portal.url, cas=cas_app.url, cas_path=rp.CAS_APP_PATH,
            pid_=rp.PORTAL_CLIENT_ID, secret=rp.PORTAL_CLIENT_SECRET,
+           pad=" " * (len(portal.url) + 9),
            spa=rp.SPA_CLIENT_ID)
 
 
@@ -208,7 +207,7 @@ def check_relying_parties(portal_url, cas_url, out):
         me = session(portal_url + "/me")
         step("portal: RP-initiated logout", not me.get("logged_in", True)
              and "logged out" in page.text,
-             "(%d at %s)" % (page.status, page.url))
+             "(%d at %s)" % (page.status, page.url.split("?")[0]))
     except (OSError, AssertionError) as e:
         step("relying parties", False, str(e).splitlines()[0])
     return all(steps)
