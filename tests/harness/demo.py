@@ -171,11 +171,15 @@ def check_login_flow(port, out):
     return all(steps)
 
 
-def check_relying_parties(portal_url, cas_url, out):
+def check_relying_parties(base, portal_url, cas_url, out):
     """Logs in to the portal and the CAS application as tea01 in one
-    browser, then logs out at the portal: True if every step works."""
+    browser, logs out at the gateway (both must notice), then logs in to
+    the portal again and out from there: True if every step works."""
     b = Browser()
     steps = []
+    user, password = "tea01", DEMO_ACCOUNTS["tea01"]["password"]
+    portal_me = portal_url + "/me"
+    cas_me = cas_url + rp.CAS_APP_PATH + "session.json"
 
     def step(name, ok, detail=""):
         steps.append(ok)
@@ -183,29 +187,44 @@ def check_relying_parties(portal_url, cas_url, out):
                                       detail))
         return ok
 
-    def session(url):
+    def state(url):
         try:
             r = b.request("GET", url)
             return r.json() if r.status == 200 else {}
         except (OSError, ValueError):
             return {}
 
-    user, password = "tea01", DEMO_ACCOUNTS["tea01"]["password"]
-    try:
-        page = b.open(portal_url + "/login")
-        page = b.login(page, user, password)
-        me = session(portal_url + "/me")
-        if not step("portal: OIDC login as tea01",
+    def portal_login():
+        page = b.login(b.open(portal_url + "/login"), user, password)
+        me = state(portal_me)
+        return step("portal: OIDC login as tea01",
                     me.get("sub") == user and page.status == 200,
-                    "(%d, sub %s)" % (page.status, me.get("sub"))):
+                    "(%d, sub %s)" % (page.status, me.get("sub")))
+
+    try:
+        if not portal_login():
             return False
         page = b.open(cas_url + rp.CAS_APP_PATH)
-        doc = session(cas_url + rp.CAS_APP_PATH + "session.json")
+        doc = state(cas_me)
         step("CAS app: single sign-on", doc.get("user") == user,
              "(%d, user %s)" % (page.status, doc.get("user")))
+        b.request("GET", base + "/edugate/logout")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (
+                state(portal_me).get("logged_in")
+                or state(cas_me).get("logged_in")):
+            time.sleep(0.1)
+        step("gateway logout ends both sessions",
+             not state(portal_me).get("logged_in", True)
+             and not state(cas_me).get("logged_in", True),
+             "(portal %s, CAS app %s)"
+             % (state(portal_me).get("logged_in"),
+                state(cas_me).get("logged_in")))
+        if not portal_login():
+            return False
         page = b.submit(b.open(portal_url + "/"), {}, action="/logout")
-        me = session(portal_url + "/me")
-        step("portal: RP-initiated logout", not me.get("logged_in", True)
+        step("portal: RP-initiated logout",
+             not state(portal_me).get("logged_in", True)
              and "logged out" in page.text,
              "(%d at %s)" % (page.status, page.url.split("?")[0]))
     except (OSError, AssertionError) as e:
@@ -283,7 +302,7 @@ def main(argv=None):
         if args.check:
             print("demo: checking the login flow at %s" % base)
             ok = check_login_flow(args.listen, sys.stdout)
-            ok = check_relying_parties(portal.url, cas_app.url,
+            ok = check_relying_parties(base, portal.url, cas_app.url,
                                        sys.stdout) and ok
             problems = nginx.check_log()
             for line in problems:

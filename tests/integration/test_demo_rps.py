@@ -8,6 +8,8 @@ same session, shows the released attributes, refuses bad tickets, and
 ends its session on a single-logout request for its ticket."""
 
 import json
+import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
@@ -18,8 +20,8 @@ import pytest
 import relying_parties as rp
 from browser import Browser
 from clients import chromium_or_fail, rsa_key, run_node
-from servers import (DEMO_ACCOUNTS, CasApp, HttpClient, Nginx, OidcPortal,
-                     free_port, nginx_demo_conf)
+from servers import (DEMO_ACCOUNTS, REPO, CasApp, HttpClient, Nginx,
+                     OidcPortal, free_port, nginx_demo_conf)
 
 KID = "demo-rs256"
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -449,3 +451,25 @@ def test_spa_in_chromium(demo):
     assert out["status"] == ("You are logged out of this app and of "
                              "EduGate."), out
     assert got["storage_after_logout"] == []
+
+
+# ---- make demo -------------------------------------------------------------
+
+def test_demo_runner_check(module_path, tmp_path):
+    """`make demo`'s runner, on free ports, logs in through the gateway and
+    every demo application and logs out everywhere (its --check mode)."""
+    args = [sys.executable, str(REPO / "tests" / "harness" / "demo.py"),
+            "--module", str(module_path), "--check",
+            "--run-dir", str(tmp_path / "demo"), "--workers", "1"]
+    for opt in ("--listen", "--redis-port", "--slapd-port", "--echo-port",
+                "--portal-port", "--cas-app-port"):
+        args += [opt, str(free_port())]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=180,
+                       stdin=subprocess.DEVNULL)
+    report = r.stdout + r.stderr
+    assert r.returncode == 0, report
+    assert "FAILED" not in report, report
+    for step in ("portal: OIDC login as tea01", "CAS app: single sign-on",
+                 "gateway logout ends both sessions",
+                 "portal: RP-initiated logout"):
+        assert step in report, report
