@@ -356,7 +356,7 @@ ngx_http_edugate_cas_logout_done(ngx_http_request_t *r, redisReply *reply)
 {
     ngx_uint_t  ok;
 
-    ok = (reply != NULL && reply->type == REDIS_REPLY_INTEGER);
+    ok = (reply != NULL && reply->type == REDIS_REPLY_ARRAY);
 
     if (ok) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

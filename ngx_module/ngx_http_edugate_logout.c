@@ -86,7 +86,7 @@ ngx_http_edugate_logout_done(ngx_http_request_t *r, redisReply *reply)
 {
     ngx_int_t  rc;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "edugate: session_store_unavailable: logout not "
                       "recorded");

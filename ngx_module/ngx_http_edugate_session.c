@@ -319,48 +319,69 @@ ngx_http_edugate_session_create(ngx_http_request_t *r, eg_identity_t *id,
 
 
 /*
- * Ends a session: the record goes and every worker of every node drops its
- * cached copy.  Without a handler nobody waits for the outcome (a session
- * replaced at login).
+ * Ends a session, atomically: the record goes, with the list of those who
+ * took part in it; the OIDC grants among them are revoked, and every
+ * worker of every node drops its cached copy.
+ * KEYS: session, participants.  ARGV: session hash, revocation TTL.
+ */
+
+static const char  ngx_http_edugate_revoke_lua[] =
+    "local m = redis.call('SMEMBERS', KEYS[2])\n"
+    "redis.call('DEL', KEYS[1], KEYS[2])\n"
+    "for _, v in ipairs(m) do\n"
+    "  if string.sub(v, 1, 6) == 'grant ' then\n"
+    "    redis.call('SET', 'eg:revoked:grant:' .. string.sub(v, 7), '1',\n"
+    "               'EX', ARGV[2])\n"
+    "  end\n"
+    "end\n"
+    "redis.call('PUBLISH', '" NGX_HTTP_EDUGATE_REVOKE_CHANNEL "', ARGV[1])\n"
+    "return {ARGV[1], m}\n";
+
+
+/*
+ * The reply is an array.  The participants are told (back-channel and
+ * CAS single logout) whether or not the request still waits, so without
+ * a handler nobody waits (a session replaced at login).
  */
 
 ngx_int_t
 ngx_http_edugate_session_revoke(ngx_http_request_t *r, u_char *hash,
     ngx_http_edugate_redis_pt handler)
 {
-    u_char       key[NGX_HTTP_EDUGATE_SESSION_KEY_LEN];
-    size_t       len[3];
-    ngx_int_t    rc;
-    const char  *argv[3];
+    u_char                         key[NGX_HTTP_EDUGATE_SESSION_KEY_LEN];
+    u_char                         rp[sizeof(NGX_HTTP_EDUGATE_RP_KEY) - 1
+                                      + NGX_HTTP_EDUGATE_HASH_LEN];
+    u_char                         ttl[NGX_TIME_T_LEN];
+    size_t                         len[7];
+    const char                    *argv[7];
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     ngx_http_edugate_cache_forget(hash);
 
-    argv[0] = "DEL";
-    len[0] = 3;
-    argv[1] = (const char *) key;
-    len[1] = ngx_http_edugate_session_key(key, hash);
+    ngx_memcpy(ngx_cpymem(rp, NGX_HTTP_EDUGATE_RP_KEY,
+                          sizeof(NGX_HTTP_EDUGATE_RP_KEY) - 1),
+               hash, NGX_HTTP_EDUGATE_HASH_LEN);
 
-    if (handler) {
-        rc = ngx_http_edugate_redis_call(r, handler, 2, argv, len);
+    argv[0] = "EVAL";
+    len[0] = 4;
+    argv[1] = ngx_http_edugate_revoke_lua;
+    len[1] = sizeof(ngx_http_edugate_revoke_lua) - 1;
+    argv[2] = "2";
+    len[2] = 1;
+    argv[3] = (const char *) key;
+    len[3] = ngx_http_edugate_session_key(key, hash);
+    argv[4] = (const char *) rp;
+    len[4] = sizeof(rp);
+    argv[5] = (const char *) hash;
+    len[5] = NGX_HTTP_EDUGATE_HASH_LEN;
+    argv[6] = (const char *) ttl;
+    len[6] = ngx_sprintf(ttl, "%T", ngx_max(emcf->grant_ttl, 1)) - ttl;
 
-    } else {
-        rc = ngx_http_edugate_redis_send(r->connection->log, 2, argv, len);
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    argv[0] = "PUBLISH";
-    len[0] = 7;
-    argv[1] = NGX_HTTP_EDUGATE_REVOKE_CHANNEL;
-    len[1] = sizeof(NGX_HTTP_EDUGATE_REVOKE_CHANNEL) - 1;
-    argv[2] = (const char *) hash;
-    len[2] = NGX_HTTP_EDUGATE_HASH_LEN;
-
-    (void) ngx_http_edugate_redis_send(r->connection->log, 3, argv, len);
-
-    return NGX_OK;
+    return ngx_http_edugate_redis_call_any(r, handler,
+                                           ngx_http_edugate_rp_logout,
+                                           7, argv, len);
 }
 
 

@@ -1,0 +1,1384 @@
+/*
+ * Copyright (C) EduGate contributors
+ *
+ * ngx_http_edugate_oidc_module: an OpenID Connect provider on the EduGate
+ * session.  This file holds the directives, the client registry, the
+ * discovery document and what the endpoints share: request bodies, form
+ * fields, client authentication and RFC 6749 error answers.
+ *
+ * Every endpoint URL is the origin of edugate_issuer followed by the name
+ * of the location that serves it, so nothing a client sends (Host,
+ * X-Forwarded-*) can change what the provider calls itself.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_edugate_module.h"
+#include "ngx_http_edugate_redis.h"
+#include "ngx_http_edugate_oidc.h"
+#include "eg_codec.h"
+#include "eg_text.h"
+
+
+#define NGX_HTTP_EDUGATE_OIDC_TTL_DAY   86400
+
+
+static void *ngx_http_edugate_oidc_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_edugate_oidc_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static char *ngx_http_edugate_oidc_client(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_edugate_oidc_uri(ngx_conf_t *cf, ngx_array_t **list,
+    ngx_str_t *value, size_t skip);
+static char *ngx_http_edugate_oidc_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_edugate_oidc_build_discovery(ngx_conf_t *cf,
+    ngx_http_edugate_oidc_main_conf_t *ocf,
+    ngx_http_edugate_main_conf_t *emcf);
+static ngx_int_t ngx_http_edugate_oidc_discovery_handler(
+    ngx_http_request_t *r);
+static void ngx_http_edugate_oidc_body_read(ngx_http_request_t *r);
+static ngx_int_t ngx_http_edugate_oidc_cors(ngx_http_request_t *r);
+
+
+static ngx_http_handler_pt  ngx_http_edugate_oidc_handlers[] = {
+    ngx_http_edugate_oidc_authorize_handler,
+    ngx_http_edugate_oidc_token_handler,
+    ngx_http_edugate_oidc_userinfo_handler,
+    ngx_http_edugate_oidc_revoke_handler,
+    ngx_http_edugate_oidc_end_session_handler,
+    ngx_http_edugate_oidc_discovery_handler
+};
+
+
+static ngx_command_t  ngx_http_edugate_oidc_commands[] = {
+
+    { ngx_string("edugate_oidc_client"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_edugate_oidc_client,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("edugate_oidc_code_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_oidc_main_conf_t, code_ttl),
+      NULL },
+
+    { ngx_string("edugate_oidc_access_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_oidc_main_conf_t, access_ttl),
+      NULL },
+
+    { ngx_string("edugate_oidc_id_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_oidc_main_conf_t, id_ttl),
+      NULL },
+
+    { ngx_string("edugate_oidc_refresh_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edugate_oidc_main_conf_t, refresh_ttl),
+      NULL },
+
+    { ngx_string("edugate_oidc_authorize"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_oidc_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_EDUGATE_OIDC_AUTHORIZE,
+      NULL },
+
+    { ngx_string("edugate_oidc_token"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_oidc_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_EDUGATE_OIDC_TOKEN,
+      NULL },
+
+    { ngx_string("edugate_oidc_userinfo"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_oidc_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_EDUGATE_OIDC_USERINFO,
+      NULL },
+
+    { ngx_string("edugate_oidc_revoke"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_oidc_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_EDUGATE_OIDC_REVOKE,
+      NULL },
+
+    { ngx_string("edugate_oidc_end_session"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_oidc_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_EDUGATE_OIDC_END_SESSION,
+      NULL },
+
+    { ngx_string("edugate_oidc_discovery"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_oidc_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      NGX_HTTP_EDUGATE_OIDC_DISCOVERY,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_edugate_oidc_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_edugate_oidc_create_main_conf, /* create main configuration */
+    ngx_http_edugate_oidc_init_main_conf,  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_edugate_oidc_module = {
+    NGX_MODULE_V1,
+    &ngx_http_edugate_oidc_module_ctx,     /* module context */
+    ngx_http_edugate_oidc_commands,        /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_edugate_oidc_json_type =
+    ngx_string("application/json");
+
+
+static void *
+ngx_http_edugate_oidc_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_edugate_oidc_main_conf_t  *ocf;
+
+    ocf = ngx_pcalloc(cf->pool, sizeof(ngx_http_edugate_oidc_main_conf_t));
+    if (ocf == NULL) {
+        return NULL;
+    }
+
+    ocf->code_ttl = NGX_CONF_UNSET;
+    ocf->access_ttl = NGX_CONF_UNSET;
+    ocf->id_ttl = NGX_CONF_UNSET;
+    ocf->refresh_ttl = NGX_CONF_UNSET;
+
+    return ocf;
+}
+
+
+static char *
+ngx_http_edugate_oidc_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_edugate_oidc_main_conf_t *ocf = conf;
+
+    ngx_uint_t                     i;
+    eg_oidc_client_t              *c;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    ngx_conf_init_value(ocf->code_ttl, 60);
+    ngx_conf_init_value(ocf->access_ttl, 600);
+    ngx_conf_init_value(ocf->id_ttl, 600);
+    ngx_conf_init_value(ocf->refresh_ttl, 30 * NGX_HTTP_EDUGATE_OIDC_TTL_DAY);
+
+    /* RFC 6749 4.1.2: a code lives ten minutes at most */
+
+    if (ocf->code_ttl <= 0 || ocf->code_ttl > 600) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_oidc_code_ttl must be between 1s "
+                           "and 10m");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ocf->access_ttl <= 0 || ocf->access_ttl > NGX_HTTP_EDUGATE_OIDC_TTL_DAY
+        || ocf->id_ttl <= 0 || ocf->id_ttl > NGX_HTTP_EDUGATE_OIDC_TTL_DAY)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_oidc_access_token_ttl and "
+                           "edugate_oidc_id_token_ttl must be between 1s "
+                           "and 1d");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ocf->refresh_ttl <= 0
+        || ocf->refresh_ttl > 365 * NGX_HTTP_EDUGATE_OIDC_TTL_DAY)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_oidc_refresh_token_ttl must be between "
+                           "1s and 365d");
+        return NGX_CONF_ERROR;
+    }
+
+    emcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_edugate_module);
+
+    /* a revoked grant is remembered as long as any of its tokens lives */
+    emcf->grant_ttl = ngx_max(ocf->refresh_ttl, ocf->access_ttl);
+
+    if (!ocf->used) {
+        return NGX_CONF_OK;
+    }
+
+    if (ocf->clients == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the edugate_oidc_* endpoints need at least one "
+                           "\"edugate_oidc_client\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (emcf->issuer.len == 0 || emcf->keyset == NULL
+        || eg_jwt_keyset_active_alg(emcf->keyset) == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the edugate_oidc_* endpoints need "
+                           "\"edugate_issuer\" and an \"edugate_signing_key\" "
+                           "that can sign");
+        return NGX_CONF_ERROR;
+    }
+
+    /* browsers may call the token endpoint for public clients only */
+
+    ocf->cors = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+    if (ocf->cors == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    c = ocf->clients->elts;
+
+    for (i = 0; i < ocf->clients->nelts; i++) {
+        size_t      j, k;
+        eg_str_t    o;
+        ngx_str_t  *origin;
+
+        if (c[i].secret.len) {
+            continue;
+        }
+
+        for (j = 0; j < c[i].nredirect; j++) {
+            o = eg_oidc_origin(c[i].redirect_uris[j].data,
+                               c[i].redirect_uris[j].len);
+
+            origin = ocf->cors->elts;
+
+            for (k = 0; k < ocf->cors->nelts; k++) {
+                if (origin[k].len == o.len
+                    && ngx_memcmp(origin[k].data, o.data, o.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (k < ocf->cors->nelts) {
+                continue;
+            }
+
+            origin = ngx_array_push(ocf->cors);
+            if (origin == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            origin->data = (u_char *) o.data;
+            origin->len = o.len;
+        }
+    }
+
+    return ngx_http_edugate_oidc_build_discovery(cf, ocf, emcf);
+}
+
+
+/*
+ * edugate_oidc_client <id> secret=<s>|public redirect_uri=<uri>...
+ *     [scopes=a,b] [post_logout_uri=<uri>...] [backchannel_logout_uri=<uri>]
+ */
+
+static char *
+ngx_http_edugate_oidc_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_oidc_main_conf_t *ocf = conf;
+
+    char              *rv;
+    ngx_str_t         *value;
+    ngx_uint_t         i, kind;
+    ngx_array_t       *redirect, *logout;
+    eg_oidc_client_t  *c;
+    const char        *err;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > EG_OIDC_CLIENT_ID_MAX
+        || !eg_oidc_printable(value[1].data, value[1].len,
+                              EG_OIDC_CLIENT_ID_MAX)
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, ' '))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid OIDC client id \"%V\": 1 to 64 "
+                           "printable ASCII characters without spaces",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ocf->clients == NULL) {
+        ocf->clients = ngx_array_create(cf->pool, 4,
+                                        sizeof(eg_oidc_client_t));
+        if (ocf->clients == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    c = ocf->clients->elts;
+
+    if (eg_oidc_client_find(c, ocf->clients->nelts, value[1].data,
+                            value[1].len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "OIDC client \"%V\" is registered twice",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    c = ngx_array_push(ocf->clients);
+    if (c == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(c, sizeof(eg_oidc_client_t));
+
+    c->id.data = value[1].data;
+    c->id.len = value[1].len;
+    c->scopes = EG_OIDC_SCOPE_OPENID|EG_OIDC_SCOPE_PROFILE;
+
+    redirect = NULL;
+    logout = NULL;
+    kind = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "secret=", 7) == 0 && !(kind & 1)) {
+            kind |= 1;
+            c->secret.data = value[i].data + 7;
+            c->secret.len = value[i].len - 7;
+
+            if (c->secret.len < 16) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "the secret of OIDC client \"%V\" must "
+                                   "have at least 16 characters", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "public") == 0 && !(kind & 1)) {
+            kind |= 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "redirect_uri=", 13) == 0) {
+            rv = ngx_http_edugate_oidc_uri(cf, &redirect, &value[i], 13);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "post_logout_uri=", 16) == 0) {
+            rv = ngx_http_edugate_oidc_uri(cf, &logout, &value[i], 16);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "backchannel_logout_uri=", 23) == 0
+            && c->backchannel.len == 0)
+        {
+            c->backchannel.data = value[i].data + 23;
+            c->backchannel.len = value[i].len - 23;
+
+            err = eg_oidc_uri_check(c->backchannel.data, c->backchannel.len);
+            if (err != NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": %s", &value[i], err);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "scopes=", 7) == 0 && !(kind & 2)) {
+            kind |= 2;
+
+            if (eg_oidc_scope_parse_list(value[i].data + 7, value[i].len - 7,
+                                         &c->scopes)
+                != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": the scopes are openid, "
+                                   "profile, edu and offline_access",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid or duplicate parameter \"%V\"",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!(kind & 1) || redirect == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "OIDC client \"%V\" needs \"secret=\" or "
+                           "\"public\", and at least one \"redirect_uri=\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    c->redirect_uris = redirect->elts;
+    c->nredirect = redirect->nelts;
+
+    if (logout) {
+        c->logout_uris = logout->elts;
+        c->nlogout = logout->nelts;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_edugate_oidc_uri(ngx_conf_t *cf, ngx_array_t **list,
+    ngx_str_t *value, size_t skip)
+{
+    eg_str_t    *u;
+    const char  *err;
+
+    err = eg_oidc_uri_check(value->data + skip, value->len - skip);
+    if (err != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid \"%V\": %s",
+                           value, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (*list == NULL) {
+        *list = ngx_array_create(cf->pool, 2, sizeof(eg_str_t));
+        if (*list == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    u = ngx_array_push(*list);
+    if (u == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    u->data = value->data + skip;
+    u->len = value->len - skip;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_edugate_oidc_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_edugate_oidc_main_conf_t *ocf = conf;
+
+    ngx_http_core_loc_conf_t      *clcf;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "is duplicate";
+    }
+
+    if (ocf->paths[cmd->offset].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is already served by location \"%V\"",
+                           &cmd->name, &ocf->paths[cmd->offset]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (clcf->name.len == 0 || clcf->name.data[0] != '/'
+        || clcf->regex || clcf->named)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a plain location path, such as "
+                           "\"location = /oauth2/token\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf->handler = ngx_http_edugate_oidc_handlers[cmd->offset];
+    ocf->paths[cmd->offset] = clcf->name;
+    ocf->used = 1;
+
+    emcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_edugate_module);
+    emcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_edugate_oidc_build_discovery(ngx_conf_t *cf,
+    ngx_http_edugate_oidc_main_conf_t *ocf,
+    ngx_http_edugate_main_conf_t *emcf)
+{
+    char        *text;
+    json_t      *doc, *v;
+    eg_str_t     origin;
+    ngx_str_t    url;
+    ngx_uint_t   i;
+
+    static const char  *names[] = {
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "revocation_endpoint",
+        "end_session_endpoint",
+        NULL
+    };
+
+    origin = eg_oidc_origin(emcf->issuer.data, emcf->issuer.len);
+
+    doc = json_pack("{s:s, s:[s], s:[s], s:[s, s], s:[s], s:[s], s:[s],"
+                    " s:[s, s, s, s], s:[s, s], s:b, s:b, s:[s, s]}",
+                    "issuer", (const char *) emcf->issuer.data,
+                    "response_types_supported", "code",
+                    "response_modes_supported", "query",
+                    "grant_types_supported", "authorization_code",
+                    "refresh_token",
+                    "subject_types_supported", "public",
+                    "id_token_signing_alg_values_supported",
+                    eg_jwt_alg_name(eg_jwt_keyset_active_alg(emcf->keyset)),
+                    "code_challenge_methods_supported", "S256",
+                    "scopes_supported", "openid", "profile", "edu",
+                    "offline_access",
+                    "token_endpoint_auth_methods_supported",
+                    "client_secret_basic", "client_secret_post",
+                    "authorization_response_iss_parameter_supported", 1,
+                    "backchannel_logout_supported", 1,
+                    "prompt_values_supported", "none", "login");
+    if (doc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    v = json_pack("[s, s, s, s, s, s, s, s, s, s, s, s, s, s, s]",
+                  "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce",
+                  "sid", "name", "preferred_username", "roles", "org",
+                  "org_path", "level", "school");
+
+    if (v == NULL
+        || json_array_append_new(v, json_string("grade")) != 0
+        || json_array_append_new(v, json_string("class")) != 0
+        || json_object_set_new(doc, "claims_supported", v) != 0
+        || json_object_set_new(doc, "backchannel_logout_session_supported",
+                               json_true())
+           != 0)
+    {
+        json_decref(doc);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; names[i]; i++) {
+        if (ocf->paths[i].len == 0) {
+            continue;
+        }
+
+        url.len = origin.len + ocf->paths[i].len;
+        url.data = ngx_pnalloc(cf->pool, url.len);
+        if (url.data == NULL) {
+            json_decref(doc);
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(url.data, origin.data, origin.len),
+                   ocf->paths[i].data, ocf->paths[i].len);
+
+        if (json_object_set_new(doc, names[i],
+                                json_stringn((char *) url.data, url.len))
+            != 0)
+        {
+            json_decref(doc);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (emcf->jwks_path.len) {
+        url.len = origin.len + emcf->jwks_path.len;
+        url.data = ngx_pnalloc(cf->pool, url.len);
+        if (url.data == NULL) {
+            json_decref(doc);
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(url.data, origin.data, origin.len),
+                   emcf->jwks_path.data, emcf->jwks_path.len);
+
+        if (json_object_set_new(doc, "jwks_uri",
+                                json_stringn((char *) url.data, url.len))
+            != 0)
+        {
+            json_decref(doc);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+
+    if (text == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ocf->discovery.len = ngx_strlen(text);
+    ocf->discovery.data = ngx_pnalloc(cf->pool, ocf->discovery.len);
+
+    if (ocf->discovery.data == NULL) {
+        free(text);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(ocf->discovery.data, text, ocf->discovery.len);
+    free(text);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_edugate_oidc_discovery_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                           rc;
+    ngx_http_edugate_oidc_main_conf_t  *ocf;
+
+    rc = ngx_http_edugate_oidc_start(r, NGX_HTTP_GET|NGX_HTTP_HEAD,
+                                     "the discovery endpoint");
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
+
+    if (ngx_http_edugate_add_header(r, "Cache-Control", "public, max-age=300")
+        == NULL
+        || ngx_http_edugate_add_header(r, "Access-Control-Allow-Origin", "*")
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+
+    return ngx_http_edugate_send_body(r, &ngx_http_edugate_oidc_json_type,
+                                      ocf->discovery.data,
+                                      ocf->discovery.len);
+}
+
+
+ngx_http_edugate_oidc_ctx_t *
+ngx_http_edugate_oidc_ctx(ngx_http_request_t *r)
+{
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_edugate_oidc_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_edugate_oidc_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * The start every endpoint shares: CORS for browsers, the method check,
+ * the request ctx.  NGX_DECLINED: go on; anything else is the answer.
+ * The body is left alone: POST endpoints read it themselves.
+ */
+
+ngx_int_t
+ngx_http_edugate_oidc_start(ngx_http_request_t *r, ngx_uint_t methods,
+    const char *endpoint)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_edugate_oidc_cors(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (!(r->method & methods)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: method_not_allowed: %V on %s",
+                      &r->method_name, endpoint);
+        return ngx_http_edugate_oidc_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "invalid_request",
+                                           "method not allowed");
+    }
+
+    if (!(r->method & NGX_HTTP_POST)
+        && ngx_http_discard_request_body(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_edugate_oidc_ctx(r) == NULL
+        || ngx_http_edugate_get_ctx(r) == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * A browser script of a public client may call the token, userinfo and
+ * revocation endpoints from the origin of one of its redirect URIs; no
+ * other origin is told anything.
+ */
+
+static ngx_int_t
+ngx_http_edugate_oidc_cors(ngx_http_request_t *r)
+{
+    ngx_uint_t                          i;
+    ngx_str_t                          *o;
+    ngx_table_elt_t                    *origin, *h;
+    ngx_http_edugate_oidc_main_conf_t  *ocf;
+
+    origin = ngx_http_edugate_header_in(r, "origin", 6);
+    if (origin == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
+
+    o = ocf->cors ? ocf->cors->elts : NULL;
+
+    for (i = 0; o && i < ocf->cors->nelts; i++) {
+        if (o[i].len == origin->value.len
+            && ngx_memcmp(o[i].data, origin->value.data, o[i].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (ngx_http_edugate_add_header(r, "Vary", "Origin") == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (o == NULL || i == ocf->cors->nelts) {
+        return NGX_DECLINED;
+    }
+
+    h = ngx_http_edugate_add_header(r, "Access-Control-Allow-Origin", NULL);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value = o[i];
+
+    if (r->method != NGX_HTTP_OPTIONS) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK
+        || ngx_http_edugate_add_header(r, "Access-Control-Allow-Methods",
+                                       "GET, POST")
+           == NULL
+        || ngx_http_edugate_add_header(r, "Access-Control-Allow-Headers",
+                                       "Authorization, Content-Type")
+           == NULL
+        || ngx_http_edugate_add_header(r, "Access-Control-Max-Age", "600")
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->header_only = 1;
+    r->headers_out.content_length_n = 0;
+
+    return ngx_http_send_header(r);
+}
+
+
+/*
+ * Reads an application/x-www-form-urlencoded body into one buffer, then
+ * calls handler.  A body that does not fit NGX_HTTP_EDUGATE_OIDC_BODY_MAX
+ * is refused before it is read.
+ */
+
+ngx_int_t
+ngx_http_edugate_oidc_read_body(ngx_http_request_t *r,
+    ngx_http_edugate_oidc_body_pt handler)
+{
+    ngx_int_t                     rc;
+    ngx_table_elt_t              *ct;
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ct->value.len < sizeof("application/x-www-form-urlencoded") - 1
+        || ngx_strncasecmp(ct->value.data,
+                           (u_char *) "application/x-www-form-urlencoded",
+                           sizeof("application/x-www-form-urlencoded") - 1)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: the body is not "
+                      "application/x-www-form-urlencoded");
+        return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                 "the body must be application/x-www-form-urlencoded");
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_EDUGATE_OIDC_BODY_MAX) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: body of %O bytes refused",
+                      r->headers_in.content_length_n);
+        return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_request",
+                                           "the body is too large");
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+    ctx->body_handler = handler;
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_edugate_oidc_body_read);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_edugate_oidc_body_read(ngx_http_request_t *r)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_str_t                     body;
+    ngx_chain_t                  *cl;
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    if (r->request_body == NULL || r->request_body->temp_file) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: the body did not fit "
+                      "in memory");
+        ngx_http_finalize_request(r,
+            ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid_request",
+                                        "the body is too large"));
+        return;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    if (len > NGX_HTTP_EDUGATE_OIDC_BODY_MAX) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_request: body of %uz bytes refused",
+                      len);
+        ngx_http_finalize_request(r,
+            ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "invalid_request",
+                                        "the body is too large"));
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    body.data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->last > cl->buf->pos) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+    }
+
+    body.len = p - body.data;
+
+    ctx->body_handler(r, &body);
+}
+
+
+/* NGX_OK, or NGX_DECLINED with the error answered and logged */
+
+ngx_int_t
+ngx_http_edugate_oidc_form(ngx_http_request_t *r, ngx_str_t *src,
+    eg_form_field_t *fields, ngx_uint_t n)
+{
+    u_char        *buf;
+    eg_form_rc_e   rc;
+
+    buf = ngx_pnalloc(r->pool, src->len + 1);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = eg_form_parse(src->data, src->len, fields, n, buf);
+
+    if (rc == EG_FORM_OK) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "edugate: invalid_request: %s", eg_form_strerror(rc));
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_edugate_oidc_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    if (ngx_http_edugate_add_header(r, "Cache-Control", "no-store") == NULL
+        || ngx_http_edugate_add_header(r, "Pragma", "no-cache") == NULL
+        || ngx_http_edugate_add_header(r, "X-Content-Type-Options", "nosniff")
+           == NULL
+        || ngx_http_edugate_add_header(r, "X-Frame-Options", "DENY") == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.status = status;
+
+    return ngx_http_edugate_send_body(r, &ngx_http_edugate_oidc_json_type,
+                                      body, len);
+}
+
+
+/* an RFC 6749 5.2 error answer; error is also the X-Edugate-Error code */
+
+ngx_int_t
+ngx_http_edugate_oidc_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *description)
+{
+    u_char                       *body, *p;
+    size_t                        len, n;
+    ngx_table_elt_t              *h;
+    ngx_http_edugate_ctx_t       *ectx;
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ectx = ngx_http_get_module_ctx(r, ngx_http_edugate_module);
+    if (ectx != NULL) {
+        ectx->error.data = (u_char *) error;
+        ectx->error.len = ngx_strlen(error);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    if (ngx_http_edugate_add_header(r, "X-Edugate-Error", error) == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED && ctx && ctx->basic) {
+        h = ngx_http_edugate_add_header(r, "WWW-Authenticate",
+                                        "Basic realm=\"edugate\"");
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* "message" as in every other EduGate error answer */
+
+    n = eg_json_escape_len((u_char *) description, ngx_strlen(description));
+
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\","
+                 "\"message\":\"\"}") - 1
+          + ngx_strlen(error) + 2 * n;
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"error\":\"%s\",\"error_description\":\"",
+                    error);
+    p += eg_json_escape(p, (u_char *) description, ngx_strlen(description));
+    p = ngx_cpymem(p, "\",\"message\":\"", sizeof("\",\"message\":\"") - 1);
+    p += eg_json_escape(p, (u_char *) description, ngx_strlen(description));
+    *p++ = '"';
+    *p++ = '}';
+
+    return ngx_http_edugate_oidc_json(r, status, body, p - body);
+}
+
+
+/*
+ * A refusal decided by a check that does not answer itself: noted here,
+ * sent by ngx_http_edugate_oidc_refusal().  Always NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_http_edugate_oidc_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *description)
+{
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    ctx->refuse_status = status;
+    ctx->refuse_error = error;
+    ctx->refuse_description = description;
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_edugate_oidc_refusal(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    if (rc != NGX_DECLINED || ctx->refuse_error == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_edugate_oidc_error(r, ctx->refuse_status,
+                                       ctx->refuse_error,
+                                       ctx->refuse_description);
+}
+
+
+/* an error shown to the person: the client cannot be trusted with it */
+
+ngx_int_t
+ngx_http_edugate_oidc_page(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code)
+{
+    ngx_http_edugate_ctx_t  *ectx;
+
+    ectx = ngx_http_get_module_ctx(r, ngx_http_edugate_module);
+    if (ectx != NULL) {
+        ectx->error.data = (u_char *) code;
+        ectx->error.len = ngx_strlen(code);
+    }
+
+    return ngx_http_edugate_send_error(r, status, code, NULL);
+}
+
+
+/*
+ * Client authentication (RFC 6749 2.3.1): client_secret_basic or
+ * client_secret_post, never both; a public client names itself with
+ * client_id and has no secret.  NGX_OK with ctx->client set; NGX_DECLINED
+ * with the refusal noted for ngx_http_edugate_oidc_refusal(); NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_edugate_oidc_client_auth(ngx_http_request_t *r,
+    eg_form_field_t *client_id, eg_form_field_t *client_secret)
+{
+    long                                n;
+    u_char                             *colon, *id, *secret;
+    size_t                              idlen, slen;
+    ngx_str_t                           cred, dec;
+    ngx_table_elt_t                    *h;
+    const eg_oidc_client_t             *c;
+    ngx_http_edugate_oidc_ctx_t        *ctx;
+    ngx_http_edugate_oidc_main_conf_t  *ocf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+    ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
+
+    h = r->headers_in.authorization;
+
+    id = client_id->value;
+    idlen = client_id->seen ? client_id->len : 0;
+    secret = client_secret->value;
+    slen = client_secret->seen ? client_secret->len : 0;
+
+    if (h != NULL) {
+        if (h->value.len < 6
+            || ngx_strncasecmp(h->value.data, (u_char *) "Basic ", 6) != 0)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "edugate: invalid_client: Authorization is not "
+                          "Basic");
+            ctx->basic = 1;
+            return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                               "invalid_client",
+                                   "use client_secret_basic or "
+                                   "client_secret_post");
+        }
+
+        ctx->basic = 1;
+
+        if (client_secret->seen) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "edugate: invalid_request: two client "
+                          "authentication methods in one request");
+            return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_request",
+                                   "more than one client authentication "
+                                   "method");
+        }
+
+        cred.data = h->value.data + 6;
+        cred.len = h->value.len - 6;
+
+        while (cred.len && cred.data[0] == ' ') {
+            cred.data++;
+            cred.len--;
+        }
+
+        dec.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(cred.len));
+        if (dec.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        colon = NULL;
+
+        if (ngx_decode_base64(&dec, &cred) == NGX_OK) {
+            colon = ngx_strlchr(dec.data, dec.data + dec.len, ':');
+        }
+
+        if (colon == NULL) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "edugate: invalid_client: malformed Basic "
+                          "credentials");
+            return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                               "invalid_client",
+                                               "malformed credentials");
+        }
+
+        /* both halves are form-encoded before base64 (RFC 6749 2.3.1) */
+
+        id = ngx_pnalloc(r->pool, dec.len + 1);
+        if (id == NULL) {
+            return NGX_ERROR;
+        }
+
+        n = eg_oidc_form_decode(id, dec.data, colon - dec.data);
+        secret = id + (n > 0 ? n : 0);
+
+        if (n <= 0
+            || (client_id->seen
+                && ((size_t) n != client_id->len
+                    || ngx_memcmp(id, client_id->value, n) != 0)))
+        {
+            goto bad;
+        }
+
+        idlen = n;
+
+        n = eg_oidc_form_decode(secret, colon + 1,
+                                dec.data + dec.len - colon - 1);
+        if (n <= 0) {
+            goto bad;
+        }
+
+        slen = n;
+    }
+
+    if (idlen == 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_client: no client_id");
+        return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_client",
+                                           "client authentication failed");
+    }
+
+    c = ocf->clients ? eg_oidc_client_find(ocf->clients->elts,
+                                           ocf->clients->nelts, id, idlen)
+                     : NULL;
+
+    if (c == NULL) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_client: unknown client \"%s\"",
+                      ngx_http_edugate_oidc_log_value(r, id, idlen));
+        return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_client",
+                                           "client authentication failed");
+    }
+
+    if (c->secret.len == 0 ? slen != 0 : !eg_oidc_secret_ok(c, secret, slen))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: invalid_client: wrong secret of client "
+                      "\"%V\"", &c->id);
+        return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_client",
+                                           "client authentication failed");
+    }
+
+    ctx->client = c;
+
+    return NGX_OK;
+
+bad:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "edugate: invalid_client: malformed Basic credentials");
+
+    return ngx_http_edugate_oidc_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_client",
+                                       "malformed credentials");
+}
+
+
+/* prefix + hex SHA-256 of text, from the request pool */
+
+ngx_int_t
+ngx_http_edugate_oidc_hash_key(ngx_http_request_t *r, ngx_str_t *key,
+    const char *prefix, u_char *text, size_t len)
+{
+    size_t   n;
+
+    n = ngx_strlen(prefix);
+
+    key->data = ngx_pnalloc(r->pool, n + NGX_HTTP_EDUGATE_HASH_LEN);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(key->data, prefix, n);
+    key->len = n + NGX_HTTP_EDUGATE_HASH_LEN;
+
+    if (eg_sha256_hex(key->data + n, text, len) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+u_char *
+ngx_http_edugate_oidc_log_value(ngx_http_request_t *r, u_char *data,
+    size_t len)
+{
+    u_char  *p;
+    size_t   n;
+
+    n = ngx_min(len, 256);
+
+    p = ngx_pnalloc(r->pool, eg_log_escape_len(data, n) + 1);
+    if (p == NULL) {
+        return (u_char *) "";
+    }
+
+    p[eg_log_escape(p, data, n)] = '\0';
+
+    return p;
+}
+
+
+/*
+ * A Redis command for an endpoint: NGX_DONE while it runs, or the
+ * temporarily_unavailable answer when Redis is down (checklist row 70:
+ * never a success without the store).
+ */
+
+ngx_int_t
+ngx_http_edugate_oidc_redis(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_edugate_redis_call(r, handler, argc, argv, argvlen);
+
+    if (rc == NGX_OK) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: temporarily_unavailable: redis is not "
+                      "connected");
+        return ngx_http_edugate_oidc_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "temporarily_unavailable",
+                                           "the session store is "
+                                           "unavailable");
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * 1 if reply is of the expected type; otherwise the request is finalized
+ * with temporarily_unavailable and 0 returned.
+ */
+
+ngx_uint_t
+ngx_http_edugate_oidc_store_reply(ngx_http_request_t *r, redisReply *reply,
+    int type, const char *what)
+{
+    if (reply != NULL && reply->type == type) {
+        return 1;
+    }
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: temporarily_unavailable: %s: %*s", what,
+                      (size_t) reply->len, reply->str);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: temporarily_unavailable: %s failed", what);
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_edugate_oidc_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "temporarily_unavailable",
+                                    "the session store is unavailable"));
+
+    return 0;
+}
