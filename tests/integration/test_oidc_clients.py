@@ -129,7 +129,7 @@ def test_discovery(flow, provider):
     assert "none" not in meta["id_token_signing_alg_values_supported"]
     assert {"authorization_code", "refresh_token"} <= set(
         meta["grant_types_supported"])
-    assert {"client_secret_basic", "client_secret_post", "none"} <= set(
+    assert {"client_secret_basic", "client_secret_post"} <= set(
         meta["token_endpoint_auth_methods_supported"])
     assert meta["authorization_response_iss_parameter_supported"] is True
 
