@@ -113,7 +113,7 @@ CAS, with the same session (the service is registered in the demo config):
        "$u/cas/login?service=$svc" | sed 's/.*ticket=//')
   curl -s "$u/cas/p3/serviceValidate?service=$svc&ticket=$st"
 
-Log out everywhere (the portal and the CAS application are told too):
+Log out everywhere:
   curl -s -b "$jar" -c "$jar" -o /dev/null -w '%{{http_code}}\\n' \\
        "$u/edugate/logout"
   curl -s -b "$jar" -o /dev/null -w '%{{http_code}}\\n' "$u/apps/echo/"
