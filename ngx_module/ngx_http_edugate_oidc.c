@@ -18,6 +18,7 @@
 
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_redis.h"
+#include "ngx_http_edugate_fetch.h"
 #include "ngx_http_edugate_oidc.h"
 #include "eg_codec.h"
 #include "eg_text.h"
@@ -320,7 +321,7 @@ ngx_http_edugate_oidc_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_edugate_oidc_main_conf_t *ocf = conf;
 
     char              *rv;
-    ngx_str_t         *value;
+    ngx_str_t         *value, url;
     ngx_uint_t         i, kind;
     ngx_array_t       *redirect, *logout;
     eg_oidc_client_t  *c;
@@ -424,6 +425,22 @@ ngx_http_edugate_oidc_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             if (err != NULL) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid \"%V\": %s", &value[i], err);
+                return NGX_CONF_ERROR;
+            }
+
+            /* resolved now: a logout never waits for DNS */
+
+            url.data = (u_char *) c->backchannel.data;
+            url.len = c->backchannel.len;
+
+            c->data = ngx_http_edugate_target_create(cf, &url, &err);
+            if (c->data == NULL) {
+                if (err != NULL) {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid \"%V\": %s", &value[i],
+                                       err);
+                }
+
                 return NGX_CONF_ERROR;
             }
 

@@ -61,6 +61,7 @@ typedef void (*ngx_http_edugate_oidc_body_pt)(ngx_http_request_t *r,
 typedef struct {
     const eg_oidc_client_t     *client;
     eg_oidc_grant_t            *grant;
+    void                       *authz;         /* authorize.c state */
     ngx_str_t                   redirect_uri;
     ngx_str_t                   state;
     ngx_str_t                   artifact;      /* code or refresh token */
@@ -132,6 +133,10 @@ ngx_int_t ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
 /* oidc_revoke.c */
 ngx_int_t ngx_http_edugate_oidc_userinfo_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_edugate_oidc_revoke_handler(ngx_http_request_t *r);
+
+/* oidc_backchannel.c */
+ngx_int_t ngx_http_edugate_oidc_backchannel(ngx_log_t *log,
+    ngx_str_t *client_id, u_char *hash);
 
 /* oidc_logout.c */
 ngx_int_t ngx_http_edugate_oidc_end_session_handler(ngx_http_request_t *r);

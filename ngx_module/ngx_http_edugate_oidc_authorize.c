@@ -57,6 +57,10 @@ typedef struct {
 } ngx_http_edugate_oidc_authz_t;
 
 
+static void ngx_http_edugate_oidc_authz_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_edugate_oidc_authz_params(ngx_http_request_t *r,
+    ngx_str_t *src);
 static const char *ngx_http_edugate_oidc_authz_check(ngx_http_request_t *r,
     ngx_http_edugate_oidc_authz_t *az, const char **description);
 static void ngx_http_edugate_oidc_authz_resume(ngx_http_request_t *r,
@@ -75,8 +79,38 @@ static ngx_int_t ngx_http_edugate_oidc_back(ngx_http_request_t *r,
     eg_oidc_param_t *params, ngx_uint_t n, const char *code);
 
 
+/* OIDC Core 3.1.2.1: GET and POST (a form) mean the same */
+
 ngx_int_t
 ngx_http_edugate_oidc_authorize_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_edugate_oidc_start(r, NGX_HTTP_GET|NGX_HTTP_HEAD
+                                        |NGX_HTTP_POST,
+                                     "the authorization endpoint");
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_edugate_oidc_read_body(r,
+                                            ngx_http_edugate_oidc_authz_body);
+    }
+
+    return ngx_http_edugate_oidc_authz_params(r, &r->args);
+}
+
+
+static void
+ngx_http_edugate_oidc_authz_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_http_finalize_request(r, ngx_http_edugate_oidc_authz_params(r, body));
+}
+
+
+static ngx_int_t
+ngx_http_edugate_oidc_authz_params(ngx_http_request_t *r, ngx_str_t *src)
 {
     ngx_int_t                           rc;
     ngx_str_t                           sid;
@@ -89,12 +123,6 @@ ngx_http_edugate_oidc_authorize_handler(ngx_http_request_t *r)
     ngx_http_edugate_oidc_authz_t      *az;
     ngx_http_edugate_oidc_main_conf_t  *ocf;
 
-    rc = ngx_http_edugate_oidc_start(r, NGX_HTTP_GET|NGX_HTTP_HEAD,
-                                     "the authorization endpoint");
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
     ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
 
@@ -103,14 +131,14 @@ ngx_http_edugate_oidc_authorize_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->grant = (void *) az;
+    ctx->authz = az;
     f = az->f;
 
     for (i = 0; i < F_NFIELDS; i++) {
         f[i].name = ngx_http_edugate_oidc_fields[i];
     }
 
-    rc = ngx_http_edugate_oidc_form(r, &r->args, f, F_NFIELDS);
+    rc = ngx_http_edugate_oidc_form(r, src, f, F_NFIELDS);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -383,7 +411,7 @@ ngx_http_edugate_oidc_authz_decide(ngx_http_request_t *r, ngx_int_t rc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
     ectx = ngx_http_get_module_ctx(r, ngx_http_edugate_module);
-    az = (void *) ctx->grant;
+    az = ctx->authz;
 
     if (rc == NGX_ERROR) {
         if (ectx->store_down) {
@@ -453,14 +481,19 @@ ngx_http_edugate_oidc_authz_login(ngx_http_request_t *r,
 
     fresh = az->prompt_login || az->max_age >= 0 || az->after;
 
-    if (!fresh) {
+    if (!fresh && r->method != NGX_HTTP_POST) {
         target = r->unparsed_uri;
 
     } else {
+
+        /* a POSTed request comes back as a GET with the same fields */
+
         n = 0;
 
         for (i = 0; i < F_NFIELDS; i++) {
-            if (!az->f[i].seen || i == F_PROMPT || i == F_AFTER) {
+            if (!az->f[i].seen
+                || (fresh && (i == F_PROMPT || i == F_AFTER)))
+            {
                 continue;
             }
 
@@ -470,10 +503,13 @@ ngx_http_edugate_oidc_authz_login(ngx_http_request_t *r,
             n++;
         }
 
-        params[n].name = NGX_HTTP_EDUGATE_OIDC_AFTER;
-        params[n].value.data = after;
-        params[n].value.len = ngx_sprintf(after, "%T", ngx_time()) - after;
-        n++;
+        if (fresh) {
+            params[n].name = NGX_HTTP_EDUGATE_OIDC_AFTER;
+            params[n].value.data = after;
+            params[n].value.len = ngx_sprintf(after, "%T", ngx_time())
+                                  - after;
+            n++;
+        }
 
         p = ocf->paths[NGX_HTTP_EDUGATE_OIDC_AUTHORIZE].data;
         len = ocf->paths[NGX_HTTP_EDUGATE_OIDC_AUTHORIZE].len;

@@ -20,6 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #include "ngx_http_edugate_module.h"
+#include "ngx_http_edugate_oidc.h"
 
 
 static void ngx_http_edugate_rp_member(ngx_log_t *log, u_char *hash,
@@ -86,7 +87,11 @@ ngx_http_edugate_rp_member(ngx_log_t *log, u_char *hash, u_char *m,
         return;
     }
 
-    (void) hash;
+    if (sp - m == 4 && ngx_strncmp(m, "oidc", 4) == 0) {
+        (void) ngx_http_edugate_oidc_backchannel(log, &a, hash);
+        return;
+    }
+
     (void) b;
 
     ngx_log_error(NGX_LOG_WARN, log, 0,

@@ -863,3 +863,181 @@ def test_configuration_errors(module_path, tmp_path, keys, extra,  # noqa
     rc, out = n.test_config(conf)
     assert rc != 0
     assert message in out, out
+
+
+# ---- back-channel logout ------------------------------------------------------
+
+class Receiver:
+    """A relying party's back-channel logout endpoint on loopback: records
+    every POST it gets."""
+
+    def __init__(self, status=200):
+        import http.server
+
+        self.posts = []
+        self.cond = threading.Condition()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n).decode()
+                with outer.cond:
+                    outer.posts.append((self.path, dict(self.headers),
+                                        body))
+                    outer.cond.notify_all()
+                self.send_response(status)
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def wait(self, count, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.posts) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+            return list(self.posts)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(status=200):
+        r = Receiver(status)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def bc_provider(provider, rcv, extra=""):
+    return provider(
+        "    edugate_oidc_client bc-app secret=bc-app-secret-0123 "
+        "redirect_uri=http://127.0.0.1:8083/cb "
+        "backchannel_logout_uri=http://127.0.0.1:%d/bcl?x=1;\n" % rcv.port
+        + extra)
+
+
+BC = ("bc-app", "bc-app-secret-0123")
+BC_CB = "http://127.0.0.1:8083/cb"
+
+
+@pytest.mark.parametrize("how", ["edugate", "end_session", "relogin"])
+def test_backchannel_logout_token(provider, receiver, login, how):
+    rcv = receiver()
+    p = bc_provider(provider, rcv)
+    b = p.browser()
+    login(b, "stu01", "Stu01-Passw0rd")
+    doc, _ = p.tokens(b, client_id="bc-app", redirect_uri=BC_CB,
+                      scope="openid", client=BC)
+    sid = p.verify(doc["id_token"], "bc-app")["sid"]
+    portal, _ = p.tokens(b)          # demo-portal has no back-channel URI
+
+    if how == "edugate":
+        assert b.get("/edugate/logout").status == 200
+    elif how == "end_session":
+        assert b.get("/oauth2/logout").status == 200
+    else:
+        login(b, "stu02", "Stu02-Passw0rd")
+
+    posts = rcv.wait(1)
+    assert len(posts) == 1, posts
+    path, headers, body = posts[0]
+    assert path == "/bcl?x=1"
+    assert headers["Content-Type"] == FORM
+    fields = dict(urllib.parse.parse_qsl(body))
+    assert set(fields) == {"logout_token"}
+    claims = p.verify(fields["logout_token"], "bc-app", typ="logout+jwt")
+    assert claims["sid"] == sid
+    assert claims["events"] == {
+        "http://schemas.openid.net/event/backchannel-logout": {}}
+    assert "nonce" not in claims
+    assert claims["exp"] - claims["iat"] <= 120 and claims["jti"]
+    expect_log(p.watch, "logout", 'back-channel logout token sent to '
+               'client "bc-app"')
+
+    # the grants of the session went too
+    expect_error(p.refresh(portal["refresh_token"]), 400, "invalid_grant",
+                 want_json=True)
+    time.sleep(0.3)
+    assert len(rcv.posts) == 1, "one token per client and session"
+
+
+def test_backchannel_receiver_down_does_not_hold_logout(provider, receiver,
+                                                       login):
+    rcv = receiver()
+    p = bc_provider(provider, rcv, "    edugate_fetch_timeout 1s;\n")
+    rcv.close()
+    b = p.browser()
+    login(b, "stu01", "Stu01-Passw0rd")
+    p.tokens(b, client_id="bc-app", redirect_uri=BC_CB, scope="openid",
+             client=BC)
+    t0 = time.monotonic()
+    r = b.get("/edugate/logout")
+    assert r.status == 200
+    assert time.monotonic() - t0 < 0.5
+    expect_log(p.watch, "notify", r"POST http://127\.0\.0\.1:%d/bcl"
+               % rcv.port, timeout=5)
+
+
+def test_backchannel_uri_is_resolved_at_startup(provider, module_path,
+                                                tmp_path, keys, demo_conf):
+    from servers import Nginx
+    port = free_port()
+    extra = ("    edugate_oidc_client x secret=0123456789abcdef0 "
+             "redirect_uri=%s backchannel_logout_uri="
+             "https://no-such-host.invalid/bcl;\n" % PORTAL_CB)
+    conf = demo_conf(port, oidc_http("http://127.0.0.1:%d" % port,
+                                     keys["rsa1"].path, extra),
+                     OIDC_SERVER % 1)
+    rc, out = Nginx(tmp_path / "t", port, module_path, conf).test_config(
+        conf)
+    assert rc != 0
+    assert "no-such-host.invalid" in out, out
+
+
+def test_authorize_by_post_is_the_same(op, signed_in, login):
+    """Checklist row 24: GET and POST behave the same."""
+    verifier = secrets.token_urlsafe(48)
+    fields = {"client_id": PORTAL, "redirect_uri": PORTAL_CB,
+              "response_type": "code", "scope": "openid", "state": "p1",
+              "code_challenge": challenge(verifier),
+              "code_challenge_method": "S256", "unknown_param": "ignored"}
+    r = signed_in.post_form("/oauth2/authorize", fields)
+    assert r.status == 302 and r.location.startswith(PORTAL_CB + "?code=")
+    assert op.exchange(query_of(r.location)["code"], verifier).status == 200
+
+    # without a session: the way back after the login is a GET
+    b = op.browser()
+    r = b.post_form("/oauth2/authorize", fields)
+    assert r.location.startswith("/edugate/login?return=")
+    back = urllib.parse.unquote(r.location.split("return=", 1)[1])
+    assert back.startswith("/oauth2/authorize?client_id=")
+    login(b, "stu01", "Stu01-Passw0rd", return_to=back)
+    r = b.get(back)
+    assert r.location.startswith(PORTAL_CB + "?code="), r.location
+    assert query_of(r.location)["state"] == "p1"
+
+    r = signed_in.post("/oauth2/authorize", json.dumps(fields),
+                       "application/json")
+    expect_error(r, 400, "invalid_request", want_json=True)
