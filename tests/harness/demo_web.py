@@ -143,7 +143,7 @@ def claims_table(claims):
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Request helpers shared by the demo applications."""
+    """Request and response functions shared by the demo applications."""
 
     server_version = "EduGateDemo/1"
     app_name = "demo"
