@@ -29,7 +29,7 @@ UNIT_LIBS = -lcmocka -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-.PHONY: all module asan deps unit integration integration-asan test \
+.PHONY: all module asan deps deps-demo unit integration integration-asan test \
         demo bench clean
 
 all: module
@@ -47,6 +47,9 @@ $(MODULE_ASAN): $(SRCS)
 
 deps:
 	tests/tools/install-deps.sh
+
+deps-demo:
+	tests/tools/install-deps.sh --no-npm
 
 $(BUILD)/unit/%: tests/unit/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h)
 	@mkdir -p $(BUILD)/unit
@@ -67,7 +70,7 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) integration-asan
 
-demo: deps
+demo: deps-demo
 	$(MAKE) module
 	$(PYTHON) tests/harness/demo.py --module $(CURDIR)/$(MODULE)
 

@@ -122,9 +122,5 @@ void ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_cas_slo(ngx_log_t *log, ngx_str_t *service,
     ngx_str_t *ticket);
 
-ngx_int_t ngx_http_edugate_cas_slo_collect(ngx_http_request_t *r,
-    u_char *hash, ngx_http_edugate_redis_pt next);
-void ngx_http_edugate_cas_slo_dispatch(ngx_http_request_t *r);
-
 
 #endif /* _NGX_HTTP_EDUGATE_CAS_H_INCLUDED_ */

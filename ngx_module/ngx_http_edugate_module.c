@@ -325,7 +325,7 @@ static ngx_command_t  ngx_http_edugate_commands[] = {
     { ngx_string("edugate_jwks"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_edugate_jwks,
-      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 

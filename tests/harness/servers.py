@@ -1,9 +1,9 @@
 """Throwaway daemons for the EduGate tests and demo.
 
-RedisServer, Slapd, EchoBackend, NotifyService and Nginx each run one real
-daemon in the
-foreground as a child process, in its own process group, listening on
-127.0.0.1 only, with every file it writes inside the directory it is given.
+RedisServer, Slapd, EchoBackend, NotifyService, OidcPortal, CasApp and
+Nginx each run one real daemon in the foreground as a child process, in
+its own process group, listening on 127.0.0.1 only, with every file it
+writes inside the directory it is given.
 They are stopped by PID, never by name, so a system-wide redis, slapd or
 nginx is never touched.
 
@@ -35,8 +35,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / "conf" / "demo"
-ECHO_APP = Path(__file__).resolve().parent / "echo_app.py"
-NOTIFY_APP = Path(__file__).resolve().parent / "notify_app.py"
+HARNESS = Path(__file__).resolve().parent
+ECHO_APP = HARNESS / "echo_app.py"
+PORTAL_APP = HARNESS / "oidc_portal.py"
+CAS_APP = HARNESS / "cas_app.py"
+NOTIFY_APP = HARNESS / "notify_app.py"
 
 NGINX_BIN = os.environ.get("EDUGATE_NGINX", "/usr/sbin/nginx")
 SLAPD_BIN = "/usr/sbin/slapd"
@@ -541,6 +544,47 @@ def self_signed_cert(directory, name, san="IP:127.0.0.1"):
                     "subjectAltName=" + san],
                    check=True, capture_output=True)
     return cert, key
+
+
+class OidcPortal(Daemon):
+    """tests/harness/oidc_portal.py: the demo OpenID Connect clients
+    (demo-portal at /, demo-spa at /spa/) of the gateway at issuer."""
+
+    name = "portal"
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, issuer, client_secret=None):
+        super().__init__(tmpdir, port)
+        self.issuer = issuer
+        self.client_secret = client_secret
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def command(self):
+        return [sys.executable, str(PORTAL_APP), "--port", str(self.port),
+                "--issuer", self.issuer]
+
+    def environment(self):
+        env = dict(os.environ)
+        if self.client_secret is not None:
+            env["DEMO_PORTAL_SECRET"] = self.client_secret
+        return env
+
+
+class CasApp(Daemon):
+    """tests/harness/cas_app.py: the demo CAS application, a client of
+    the CAS server at cas_url (the gateway's .../cas)."""
+
+    name = "cas-app"
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, cas_url):
+        super().__init__(tmpdir, port)
+        self.cas_url = cas_url
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def command(self):
+        return [sys.executable, str(CAS_APP), "--port", str(self.port),
+                "--cas", self.cas_url]
 
 
 def _sanitizer_runtime(name):

@@ -366,3 +366,26 @@ def test_configuration_accepted(module_path, tmp_path, certs):
     rc, out = Nginx(tmp_path / "t", port, module_path, "http {}") \
         .test_config(text)
     assert rc == 0, out
+
+
+@pytest.mark.parametrize("logout", ["/edugate/logout", "relogin"])
+def test_every_logout_path_tells_the_service(cas_gateway, notify_factory,
+                                             login, redis, logout):
+    """Not only /cas/logout: the login page's logout and a new login in
+    the same browser end the session too, and the service hears of it."""
+    app = notify_factory()
+    n = cas_gateway(slo_service(app))
+    c = logged_in(n, login)
+    service = app.url(APP + "x")
+    t = ticket_for(c, service)
+    assert ok(validate(n, t, service), "stu01") is not None
+    assert len(participants(redis, c, 1)) == 1
+
+    if logout == "relogin":
+        login(c, "stu02", "Stu02-Passw0rd")
+    else:
+        assert c.get(logout).status == 200
+
+    got = app.wait_requests(1)
+    assert len(got) == 1, got
+    assert logout_request(got[0]) == t
