@@ -123,6 +123,40 @@ eg_oidc_scope_parse_list(const unsigned char *s, size_t n, unsigned *bits)
 }
 
 
+int
+eg_oidc_grant_types_parse(const unsigned char *s, size_t n, unsigned *bits)
+{
+    size_t  i, start, len;
+
+    *bits = 0;
+    start = 0;
+
+    for (i = 0; i <= n; i++) {
+        if (i < n && s[i] != ',') {
+            continue;
+        }
+
+        len = i - start;
+
+        if (len == 18 && memcmp(s + start, "authorization_code", 18) == 0) {
+            *bits |= EG_OIDC_GRANT_CODE;
+
+        } else if (len == 18
+                   && memcmp(s + start, "client_credentials", 18) == 0)
+        {
+            *bits |= EG_OIDC_GRANT_CLIENT;
+
+        } else {
+            return -1;
+        }
+
+        start = i + 1;
+    }
+
+    return 0;
+}
+
+
 size_t
 eg_oidc_scope_string(unsigned bits, char *buf)
 {

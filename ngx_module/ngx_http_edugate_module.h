@@ -115,6 +115,7 @@ typedef struct {
     ngx_flag_t            protect;
     ngx_array_t          *allow_roles;      /* ngx_str_t */
     ngx_array_t          *allow_orgs;       /* ngx_str_t */
+    ngx_array_t          *allow_clients;    /* ngx_str_t */
 } ngx_http_edugate_loc_conf_t;
 
 
@@ -145,6 +146,7 @@ typedef struct {
     unsigned              stripped:1;
     unsigned              bearer:1;
     unsigned              keep_claims:1;
+    unsigned              client_token:1;   /* client_credentials */
 } ngx_http_edugate_ctx_t;
 
 

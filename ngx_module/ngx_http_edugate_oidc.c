@@ -444,6 +444,25 @@ ngx_http_edugate_oidc_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "grant_types=", 12) == 0
+            && !(kind & 4))
+        {
+            kind |= 4;
+
+            if (eg_oidc_grant_types_parse(value[i].data + 12,
+                                          value[i].len - 12, &c->grants)
+                != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": the grant types are "
+                                   "authorization_code and "
+                                   "client_credentials", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "scopes=", 7) == 0 && !(kind & 2)) {
             kind |= 2;
 
@@ -467,7 +486,13 @@ ngx_http_edugate_oidc_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (!(kind & 1) || redirect == NULL) {
+    if (!(kind & 4)) {
+        c->grants = EG_OIDC_GRANT_CODE;
+    }
+
+    if (!(kind & 1)
+        || ((c->grants & EG_OIDC_GRANT_CODE) && redirect == NULL))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "OIDC client \"%V\" needs \"secret=\" or "
                            "\"public\", and at least one \"redirect_uri=\"",
@@ -475,8 +500,19 @@ ngx_http_edugate_oidc_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    c->redirect_uris = redirect->elts;
-    c->nredirect = redirect->nelts;
+    /* checklist row 25: a client without a secret is nobody on its own */
+
+    if ((c->grants & EG_OIDC_GRANT_CLIENT) && c->secret.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "public OIDC client \"%V\" cannot use "
+                           "client_credentials", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (redirect) {
+        c->redirect_uris = redirect->elts;
+        c->nredirect = redirect->nelts;
+    }
 
     if (logout) {
         c->logout_uris = logout->elts;
@@ -567,11 +603,12 @@ ngx_http_edugate_oidc_build_discovery(ngx_conf_t *cf,
     ngx_http_edugate_oidc_main_conf_t *ocf,
     ngx_http_edugate_main_conf_t *emcf)
 {
-    char        *text;
-    json_t      *doc, *v;
-    eg_str_t     origin;
-    ngx_str_t    url;
-    ngx_uint_t   i;
+    char              *text;
+    json_t            *doc, *v;
+    eg_str_t           origin;
+    ngx_str_t          url;
+    ngx_uint_t         i;
+    eg_oidc_client_t  *c;
 
     static const char  *names[] = {
         "authorization_endpoint",
@@ -621,6 +658,25 @@ ngx_http_edugate_oidc_build_discovery(ngx_conf_t *cf,
     {
         json_decref(doc);
         return NGX_CONF_ERROR;
+    }
+
+    /* advertised only when some client may use it */
+
+    c = ocf->clients->elts;
+
+    for (i = 0; i < ocf->clients->nelts; i++) {
+        if (c[i].grants & EG_OIDC_GRANT_CLIENT) {
+            if (json_array_append_new(json_object_get(doc,
+                                                   "grant_types_supported"),
+                                      json_string("client_credentials"))
+                != 0)
+            {
+                json_decref(doc);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+        }
     }
 
     for (i = 0; names[i]; i++) {

@@ -81,6 +81,7 @@ typedef struct {
     unsigned                    refreshing:1;
     unsigned                    with_refresh:1;
     unsigned                    bad_logout_uri:1;
+    unsigned                    client_token:1;
 } ngx_http_edugate_oidc_ctx_t;
 
 

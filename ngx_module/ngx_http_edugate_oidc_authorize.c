@@ -234,6 +234,12 @@ ngx_http_edugate_oidc_authz_check(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
     f = az->f;
 
+    if (!(ctx->client->grants & EG_OIDC_GRANT_CODE)) {
+        *description = "this client may not use the authorization code "
+                       "grant";
+        return "unauthorized_client";
+    }
+
     if (f[F_REQUEST].seen) {
         *description = "request objects are not supported";
         return "request_not_supported";

@@ -127,12 +127,19 @@ ngx_http_edugate_oidc_claims(ngx_http_request_t *r,
 
     eg_oidc_scope_string(ctx->scopes, scope);
 
-    if (json_object_set_new(c, "aud",
+    if (ctx->client_token
+        && json_object_set_new(c, "gty", json_string("client_credentials"))
+           != 0)
+    {
+        goto failed;
+    }
+
+    if ((scope[0] && json_object_set_new(c, "scope", json_string(scope)) != 0)
+        || json_object_set_new(c, "aud",
                             json_string((char *) emcf->token_audience.data))
-        != 0
+           != 0
         || json_object_set_new(c, "client_id", json_string(g->client_id))
            != 0
-        || json_object_set_new(c, "scope", json_string(scope)) != 0
         || json_object_set_new(c, "jti", json_string((char *) jti)) != 0
         || json_object_set_new(c, "exp",
                                json_integer(now + ocf->access_ttl))
@@ -181,12 +188,18 @@ ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
 
     eg_oidc_scope_string(ctx->scopes, scope);
 
-    doc = json_pack("{s:s, s:s, s:I, s:s}",
+    doc = json_pack("{s:s, s:s, s:I}",
                     "access_token", at, "token_type", "Bearer",
-                    "expires_in", (json_int_t) ocf->access_ttl,
-                    "scope", scope);
+                    "expires_in", (json_int_t) ocf->access_ttl);
 
     free(at);
+
+    if (doc != NULL && scope[0]
+        && json_object_set_new(doc, "scope", json_string(scope)) != 0)
+    {
+        json_decref(doc);
+        doc = NULL;
+    }
 
     if (doc != NULL && idt != NULL
         && json_object_set_new(doc, "id_token", json_string(idt)) != 0)

@@ -54,8 +54,11 @@ static ngx_int_t ngx_http_edugate_oidc_refresh_grant(ngx_http_request_t *r,
     eg_form_field_t *f);
 static void ngx_http_edugate_oidc_rotated(ngx_http_request_t *r,
     redisReply *reply);
+static ngx_int_t ngx_http_edugate_oidc_client_grant(ngx_http_request_t *r,
+    eg_form_field_t *f);
 static ngx_int_t ngx_http_edugate_oidc_new_refresh(ngx_http_request_t *r,
     ngx_http_edugate_oidc_ctx_t *ctx, ngx_str_t *key);
+static ngx_int_t ngx_http_edugate_oidc_unauthorized(ngx_http_request_t *r);
 static ngx_int_t ngx_http_edugate_oidc_invalid_grant(ngx_http_request_t *r,
     const char *description);
 
@@ -141,9 +144,10 @@ ngx_http_edugate_oidc_token_handler(ngx_http_request_t *r)
 static void
 ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
 {
-    ngx_int_t         rc;
-    ngx_uint_t        i;
-    eg_form_field_t  *f;
+    ngx_int_t                     rc;
+    ngx_uint_t                    i;
+    eg_form_field_t              *f;
+    ngx_http_edugate_oidc_ctx_t  *ctx;
 
     static const char  *names[] = {
         "grant_type", "code", "redirect_uri", "code_verifier",
@@ -175,21 +179,33 @@ ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
         goto done;
     }
 
+    if ((f[T_GRANT_TYPE].len == 18
+         && ngx_strncmp(f[T_GRANT_TYPE].value, "authorization_code", 18)
+            == 0)
+        || (f[T_GRANT_TYPE].len == 13
+            && ngx_strncmp(f[T_GRANT_TYPE].value, "refresh_token", 13) == 0))
+    {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+        if (!(ctx->client->grants & EG_OIDC_GRANT_CODE)) {
+            rc = ngx_http_edugate_oidc_unauthorized(r);
+            goto done;
+        }
+
+        rc = (f[T_GRANT_TYPE].len == 18)
+             ? ngx_http_edugate_oidc_code_grant(r, f)
+             : ngx_http_edugate_oidc_refresh_grant(r, f);
+        goto done;
+    }
+
     if (f[T_GRANT_TYPE].len == 18
-        && ngx_strncmp(f[T_GRANT_TYPE].value, "authorization_code", 18) == 0)
+        && ngx_strncmp(f[T_GRANT_TYPE].value, "client_credentials", 18) == 0)
     {
-        rc = ngx_http_edugate_oidc_code_grant(r, f);
+        rc = ngx_http_edugate_oidc_client_grant(r, f);
         goto done;
     }
 
-    if (f[T_GRANT_TYPE].len == 13
-        && ngx_strncmp(f[T_GRANT_TYPE].value, "refresh_token", 13) == 0)
-    {
-        rc = ngx_http_edugate_oidc_refresh_grant(r, f);
-        goto done;
-    }
-
-    /* checklist row 25: password, client_credentials, implicit ... */
+    /* checklist row 25: password, implicit, device code ... */
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "edugate: unsupported_grant_type: \"%s\"",
@@ -753,6 +769,75 @@ ngx_http_edugate_oidc_new_refresh(ngx_http_request_t *r,
     return ngx_http_edugate_oidc_hash_key(r, key,
                                           NGX_HTTP_EDUGATE_OIDC_RT_KEY,
                                           ctx->refresh, EG_OIDC_CODE_LEN);
+}
+
+
+/*
+ * client_credentials (RFC 6749 4.4): a token for the client itself, with
+ * "sub" its client_id and "gty" saying so, so that it is never taken for
+ * a person; no scope, no refresh token, nothing in Redis.
+ */
+
+static ngx_int_t
+ngx_http_edugate_oidc_client_grant(ngx_http_request_t *r,
+    eg_form_field_t *f)
+{
+    eg_oidc_grant_t              *g;
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    if (!(ctx->client->grants & EG_OIDC_GRANT_CLIENT)) {
+        return ngx_http_edugate_oidc_unauthorized(r);
+    }
+
+    if (f[T_SCOPE].seen && f[T_SCOPE].len) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "edugate: invalid_scope: client \"%V\" asked for a "
+                      "scope with client_credentials", &ctx->client->id);
+        return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_scope",
+                                           "client tokens have no scope");
+    }
+
+    g = ngx_pcalloc(r->pool, sizeof(eg_oidc_grant_t));
+    if (g == NULL
+        || eg_random_b64url(ctx->gid, EG_OIDC_GID_BYTES) != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(g->client_id, ctx->client->id.data, ctx->client->id.len);
+    ngx_memcpy(g->identity.uid, ctx->client->id.data, ctx->client->id.len);
+    g->identity.auth_time = ngx_time();
+
+    ctx->grant = g;
+    ctx->scopes = 0;
+    ctx->client_token = 1;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "edugate: oidc: client token issued to client \"%V\"",
+                  &ctx->client->id);
+
+    return ngx_http_edugate_oidc_token_response(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_oidc_unauthorized(ngx_http_request_t *r)
+{
+    ngx_http_edugate_oidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: unauthorized_client: client \"%V\" may not use "
+                  "this grant type", &ctx->client->id);
+
+    return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "unauthorized_client",
+                                       "this client may not use this grant "
+                                       "type");
 }
 
 

@@ -487,7 +487,8 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
     json_t                        *claims;
     ngx_int_t                      rc;
     ngx_str_t                      key, grant;
-    const char                    *argv[3], *what;
+    ngx_uint_t                     client;
+    const char                    *argv[3], *what, *gty;
     ngx_pool_cleanup_t            *cln;
     eg_jwt_rc_e                    jrc;
     eg_identity_t                 *id;
@@ -546,6 +547,9 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
         rc = ngx_http_edugate_token_grant_key(r, &key, &grant);
     }
 
+    gty = json_string_value(json_object_get(claims, "gty"));
+    client = (gty != NULL && ngx_strcmp(gty, "client_credentials") == 0);
+
     /* the userinfo endpoint answers with the claims themselves */
 
     if (rc == NGX_OK && ctx->keep_claims) {
@@ -578,8 +582,18 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
 
     ctx->identity = id;
 
+    /*
+     * A client's own token (client_credentials) names no person: it is
+     * never cached as one, and only locations that list the client take it.
+     */
+
+    ctx->client_token = client;
+
     if (key.len == 0) {
-        ngx_http_edugate_cache_put(hash, id);
+        if (!client) {
+            ngx_http_edugate_cache_put(hash, id);
+        }
+
         return NGX_OK;
     }
 
