@@ -68,6 +68,18 @@ test_scope_parse(void **state)
 
     assert_int_equal(eg_oidc_scope_string(0, buf), 0);
     assert_string_equal(buf, "");
+
+    assert_int_equal(eg_oidc_grant_types_parse(
+                         U("client_credentials,authorization_code"), 37,
+                         &bits), 0);
+    assert_int_equal(bits, EG_OIDC_GRANT_CODE | EG_OIDC_GRANT_CLIENT);
+    assert_int_equal(eg_oidc_grant_types_parse(U("client_credentials"), 18,
+                                               &bits), 0);
+    assert_int_equal(bits, EG_OIDC_GRANT_CLIENT);
+    assert_int_equal(eg_oidc_grant_types_parse(U("password"), 8, &bits), -1);
+    assert_int_equal(eg_oidc_grant_types_parse(U("implicit,"), 9, &bits),
+                     -1);
+    assert_int_equal(eg_oidc_grant_types_parse(U(""), 0, &bits), -1);
 }
 
 
