@@ -358,4 +358,3 @@ def check_flows(port, cookie_header, issuer, jwks):
     finally:
         c.close()
     return claims["id_token"].get("sub")
-
