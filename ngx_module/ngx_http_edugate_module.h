@@ -238,7 +238,7 @@ ngx_int_t ngx_http_edugate_login_location(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_login_location_to(ngx_http_request_t *r,
     ngx_str_t *target, ngx_str_t *location);
 
-/* token.c */
+/* keys.c */
 char *ngx_http_edugate_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_edugate_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -248,6 +248,8 @@ char *ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_edugate_token_init_conf(ngx_conf_t *cf,
     ngx_http_edugate_main_conf_t *emcf);
+
+/* token.c */
 void ngx_http_edugate_access_policy(ngx_http_request_t *r,
     eg_jwt_policy_t *policy);
 ngx_int_t ngx_http_edugate_bearer_token(ngx_http_request_t *r,
