@@ -126,8 +126,29 @@ ngx_uint_t ngx_http_edugate_oidc_store_reply(ngx_http_request_t *r,
 /* oidc_authorize.c */
 ngx_int_t ngx_http_edugate_oidc_authorize_handler(ngx_http_request_t *r);
 
+/* the fields of a token request; the client's two come last */
+typedef enum {
+    T_GRANT_TYPE = 0,
+    T_CODE,
+    T_REDIRECT_URI,
+    T_VERIFIER,
+    T_REFRESH_TOKEN,
+    T_SCOPE,
+    T_CLIENT_ID,
+    T_CLIENT_SECRET,
+    T_NFIELDS
+} ngx_http_edugate_oidc_tfield_e;
+
 /* oidc_token.c */
 ngx_int_t ngx_http_edugate_oidc_token_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_oidc_invalid_grant(ngx_http_request_t *r,
+    const char *description);
+
+/* oidc_refresh.c */
+ngx_int_t ngx_http_edugate_oidc_refresh_grant(ngx_http_request_t *r,
+    eg_form_field_t *f);
+ngx_int_t ngx_http_edugate_oidc_new_refresh(ngx_http_request_t *r,
+    ngx_http_edugate_oidc_ctx_t *ctx, ngx_str_t *key);
 
 /* oidc_mint.c */
 char *ngx_http_edugate_oidc_mint(ngx_http_request_t *r,
