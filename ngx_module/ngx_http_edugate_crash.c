@@ -155,26 +155,25 @@ ngx_http_edugate_crash_init_process(ngx_cycle_t *cycle)
 
 
 /*
- * Runs in a thread of the pool.  The signal stack of its own lets a plugin
- * that overflows its stack be counted too.
+ * Runs in a thread of the pool.  A signal stack of the thread's own lets
+ * a plugin that overflows its stack be counted too; a thread that has one
+ * already (a sanitizer sets its own) keeps it.
  */
 
 void
 ngx_http_edugate_crash_enter(ngx_http_edugate_plugin_t *vp, const char *hook)
 {
-    stack_t  ss;
+    stack_t  ss, old;
 
     if (!ngx_http_edugate_crash_stack) {
-        ss.ss_sp = malloc(NGX_HTTP_EDUGATE_ALTSTACK);
+        ngx_http_edugate_crash_stack = 1;
 
-        if (ss.ss_sp) {
+        if (sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE)) {
+            ss.ss_sp = malloc(NGX_HTTP_EDUGATE_ALTSTACK);
             ss.ss_size = NGX_HTTP_EDUGATE_ALTSTACK;
             ss.ss_flags = 0;
 
-            if (sigaltstack(&ss, NULL) == 0) {
-                ngx_http_edugate_crash_stack = 1;
-
-            } else {
+            if (ss.ss_sp && sigaltstack(&ss, NULL) != 0) {
                 free(ss.ss_sp);
             }
         }

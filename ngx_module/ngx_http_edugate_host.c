@@ -231,7 +231,10 @@ ngx_http_edugate_host_apply(ngx_http_request_t *r, eg_call_t *call)
         }
 
         len = r->args.len;
-        ngx_memcpy(p, r->args.data, len);
+
+        if (len) {
+            ngx_memcpy(p, r->args.data, len);
+        }
 
         for (kv = call->args; kv; kv = kv->next) {
             if (len) {
@@ -361,7 +364,11 @@ ngx_http_edugate_host_push(ngx_http_request_t *r, u_char *name, size_t nlen,
     }
 
     ngx_memcpy(h->key.data, name, nlen);
-    ngx_memcpy(h->value.data, value, vlen);
+
+    if (vlen) {
+        ngx_memcpy(h->value.data, value, vlen);
+    }
+
     h->hash = ngx_hash_strlow(h->lowcase_key, name, nlen);
 #if (nginx_version >= 1023000)
     h->next = NULL;
