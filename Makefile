@@ -137,20 +137,17 @@ plugin-check: $(CHECK_ASAN) $(PLUGIN_SOS)
 	        $(BUILD)/plugins/$$p.so plugins/$$p/fixtures; \
 	done
 
-plugin-sdk: $(BUILD)/edugate-plugin.pc
+# the header and a pkg-config file: all a vendor needs to build a plugin
+plugin-sdk:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 plugins/include/edugate_plugin.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/edugate-plugin.pc \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/edugate-plugin.pc
-
-$(BUILD)/edugate-plugin.pc: plugins/edugate-plugin.pc.in \
-                            plugins/include/edugate_plugin.h
-	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e "s|@VERSION@|$$(sed -n 's/^#define EDUGATE_ABI_MAJOR *//p' \
 	        plugins/include/edugate_plugin.h).$$(sed -n \
 	        's/^#define EDUGATE_ABI_MINOR *//p' \
-	        plugins/include/edugate_plugin.h)|" $< > $@
+	        plugins/include/edugate_plugin.h)|" plugins/edugate-plugin.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/edugate-plugin.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/edugate-plugin.pc
 
 integration: $(MODULE) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(CHECK)
 	EDUGATE_MODULE=$(CURDIR)/$(MODULE) $(PYTEST) tests/integration
