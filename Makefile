@@ -37,8 +37,8 @@ PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 # Plugins: each plugins/<name>/<name>.c (with its code tables in
 # <name>.csv) becomes build/plugins/<name>.so, built as a vendor builds
 # one: only the ABI header, hidden symbols, no library.
-PLUGINS = $(patsubst plugins/%/,%,$(filter-out plugins/include/ \
-            plugins/checker/,$(sort $(dir $(wildcard plugins/*/)))))
+PLUGINS = $(foreach d,$(sort $(dir $(wildcard plugins/*/*.c))), \
+            $(if $(wildcard $(d)$(notdir $(d:/=)).c),$(notdir $(d:/=))))
 PLUGIN_SOS = $(patsubst %,$(BUILD)/plugins/%.so,$(PLUGINS))
 PLUGIN_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
                 -O2 -fPIC -fvisibility=hidden -Iplugins/include

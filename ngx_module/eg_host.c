@@ -196,6 +196,7 @@ eg_host_fill(edugate_host_t *h)
 
     h->node_type = eg_node_type;
     h->node_name = eg_node_name;
+    h->node_ns = eg_node_ns;
     h->node_text = eg_node_text;
     h->node_attr = eg_node_attr;
     h->node_count = eg_node_count;

@@ -232,9 +232,8 @@ eg_record_set_number(edugate_record_t *r, const char *field,
         digits++;
     }
 
+    /* vendor data, not a plugin bug: the plugin decides what to report */
     if (!digits) {
-        eg_call_error(r->call, "record_set_number(\"%s\"): \"%.40s\" is not "
-                      "a decimal number", field, decimal);
         return EDUGATE_INVALID;
     }
 

@@ -730,6 +730,13 @@ eg_node_name(const edugate_node_t *n)
 
 
 const char *
+eg_node_ns(const edugate_node_t *n)
+{
+    return n ? n->ns : "";
+}
+
+
+const char *
 eg_node_text(const edugate_node_t *n)
 {
     return n ? n->text : NULL;

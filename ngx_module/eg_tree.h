@@ -46,6 +46,7 @@ uint64_t eg_rng_next(uint64_t *rng);
 /* the accessors of the host table */
 int eg_node_type(const edugate_node_t *n);
 const char *eg_node_name(const edugate_node_t *n);
+const char *eg_node_ns(const edugate_node_t *n);
 const char *eg_node_text(const edugate_node_t *n);
 const char *eg_node_attr(const edugate_node_t *n, const char *name);
 size_t eg_node_count(const edugate_node_t *n);

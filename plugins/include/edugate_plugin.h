@@ -226,6 +226,7 @@ struct edugate_host_s {
 
     int         (*node_type)(const edugate_node_t *n);
     const char *(*node_name)(const edugate_node_t *n);
+    const char *(*node_ns)(const edugate_node_t *n);   /* XML namespace */
     const char *(*node_text)(const edugate_node_t *n);
     const char *(*node_attr)(const edugate_node_t *n, const char *name);
     size_t      (*node_count)(const edugate_node_t *n);

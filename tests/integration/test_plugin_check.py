@@ -31,7 +31,7 @@ def run_check(check, *args, timeout=60):
     ("abi_minor", "built for ABI 1.99, newer than the gateway's ABI 1.0"),
     ("size", "descriptor is 88 bytes, ABI 1.0 has 80 (built with another "
              "edugate_plugin.h?)"),
-    ("host_size", "host table is 248 bytes for the plugin, ABI 1.0 has 256 "
+    ("host_size", "host table is 256 bytes for the plugin, ABI 1.0 has 264 "
                   "(built with another edugate_plugin.h?)"),
     ("null_name", "descriptor has no name"),
     ("init_fail", 'init failed: mode must be "strict" or "lax", not '

@@ -167,6 +167,15 @@ test_refused(void **state)
     assert_int_equal(eg_record_append(r, "name", "y"), EDUGATE_INVALID);
 
     eg_call_free(c);
+
+    /* a malformed number is the vendor's, and leaves the call usable */
+    c = eg_call_new(p, "to_standard", EG_OUT_RECORDS);
+    r = eg_record_new(c, "students");
+    assert_int_equal(eg_record_set_number(r, "score", "八十"),
+                     EDUGATE_INVALID);
+    assert_string_equal(c->error, "");
+
+    eg_call_free(c);
     free_plugin(p);
 }
 
