@@ -2,9 +2,11 @@
 """Runs the EduGate demo on http://127.0.0.1:8080 (what `make demo` does).
 
 Starts, in ./run/demo (emptied first), a private redis-server, slapd with
-the demo directory (conf/demo/directory.ldif), the echo application and
-nginx with the EduGate module and conf/demo/nginx.conf.in, all on
-127.0.0.1.  Stays in the foreground; Ctrl-C stops everything it started.
+the demo directory (conf/demo/directory.ldif), the echo application, the
+two vendor applications (smartcampus, yuejuan: tests/harness/vendor_apps.py)
+and nginx with the EduGate module, its vendor plugins (build/plugins/) and
+conf/demo/nginx.conf.in, all on 127.0.0.1.  Stays in the foreground;
+Ctrl-C stops everything it started.
 
     python3 tests/harness/demo.py --module build/ngx_http_edugate_module.so
     python3 tests/harness/demo.py --module ... --check   # log in once, stop
@@ -22,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import servers  # noqa: E402
 from servers import (DEMO_ACCOUNTS, EchoBackend, HarnessError,  # noqa: E402
-                     HttpClient, Nginx, RedisServer, Slapd, nginx_demo_conf)
+                     HttpClient, Nginx, RedisServer, Slapd, VendorBackend,
+                     nginx_demo_conf, seed_idmap, vendor_demo_conf)
 
 ORG_NAMES = {
     "370112": "历城区",
@@ -59,7 +62,7 @@ def on_signal(signum, frame):
     raise Stop()
 
 
-def banner(base, run_dir, nginx, slapd, redis, echo):
+def banner(base, run_dir, nginx, slapd, redis, echo, vendors):
     rows = []
     for uid, a in DEMO_ACCOUNTS.items():
         where = ORG_NAMES.get(a["org"], a["org"])
@@ -76,6 +79,10 @@ EduGate demo is running: {base}/
   {base}/apps/echo/       any person who logged in
   {base}/apps/teachers/   teachers only (tea01)
   {base}/apps/district/   IT administrators of district 370112 (itadmin)
+  {base}/apps/smartcampus/  vendor app (signed headers): stu01 and tea01
+                          have smartcampus ids, others a pairwise id
+  {base}/apps/yuejuan/    vendor app (HS256 token in yj_token): stu01 has
+                          a yuejuan id, others a pairwise id
 
 Demo accounts (published demo passwords, never use them elsewhere):
 {rows}
@@ -104,14 +111,22 @@ Log out everywhere:
        "$u/edugate/logout"
   curl -s -b "$jar" -o /dev/null -w '%{{http_code}}\n' "$u/apps/echo/"
 
+Vendor apps, with the same session (each sees its own user id):
+  curl -s -b "$jar" "$u/apps/smartcampus/"
+  curl -s -b "$jar" "$u/apps/yuejuan/"
+  curl -s -b "$jar" "$u/apps/smartcampus/api/v2/roster?orgId=SCH00871"
+
 Logs: {rel}/nginx/error.log, {rel}/slapd/slapd.log (every LDAP
-search and bind), {rel}/redis/redis.log, {rel}/echo/echo.log
+search and bind), {rel}/redis/redis.log, {rel}/echo/echo.log,
+{rel}/smartcampus/smartcampus.log, {rel}/yuejuan/yuejuan.log
 Services: redis 127.0.0.1:{redis}, slapd ldap://127.0.0.1:{slapd}/,
-echo app 127.0.0.1:{echo}, nginx master pid {pid}
+echo app 127.0.0.1:{echo}, smartcampus 127.0.0.1:{sc},
+yuejuan 127.0.0.1:{yj}, nginx master pid {pid}
 
 Press Ctrl-C to stop.
 """.format(base=base, rows="\n".join(rows), rel=rel, redis=redis.port,
-           slapd=slapd.port, echo=echo.port, pid=nginx.pid)
+           slapd=slapd.port, echo=echo.port, pid=nginx.pid,
+           sc=vendors["smartcampus"].port, yj=vendors["yuejuan"].port)
 
 
 def check_login_flow(port, out):
@@ -143,6 +158,12 @@ def check_login_flow(port, out):
          "(%d, %s %s)" % (r.status, ident.get("user"), ident.get("name")))
     r = c.get("/apps/teachers/")
     step("GET /apps/teachers/ refused", r.status == 403, "(%d)" % r.status)
+    for vendor, want in (("smartcampus", "sc-10001"),
+                         ("yuejuan", "yj-250302017")):
+        r = c.get("/apps/%s/" % vendor)
+        user = r.json().get("user") if r.status == 200 else None
+        step("GET /apps/%s/" % vendor, user == want,
+             "(%d, vendor id %s)" % (r.status, user))
     r = c.get("/edugate/logout")
     step("GET /edugate/logout", r.status in (200, 302), "(%d)" % r.status)
     r = c.get("/apps/echo/")
@@ -159,6 +180,8 @@ def main(argv=None):
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--slapd-port", type=int, default=13389)
     ap.add_argument("--echo-port", type=int, default=18091)
+    ap.add_argument("--smartcampus-port", type=int, default=18092)
+    ap.add_argument("--yuejuan-port", type=int, default=18093)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--run-dir", default=str(servers.REPO / "run" / "demo"))
     ap.add_argument("--check", action="store_true",
@@ -170,10 +193,19 @@ def main(argv=None):
         sys.stderr.write("demo: the EduGate module %s does not exist; "
                          "build it with `make module`\n" % module)
         return 1
+    missing = [v for v in ("smartcampus", "yuejuan")
+               if not (servers.PLUGIN_BUILD / (v + ".so")).is_file()]
+    if missing:
+        sys.stderr.write("demo: the plugins %s are not built; build them "
+                         "with `make plugins`\n" % ", ".join(missing))
+        return 1
     ports = (("nginx", args.listen, "--listen"),
              ("redis", args.redis_port, "--redis-port"),
              ("slapd", args.slapd_port, "--slapd-port"),
-             ("echo app", args.echo_port, "--echo-port"))
+             ("echo app", args.echo_port, "--echo-port"),
+             ("smartcampus app", args.smartcampus_port,
+              "--smartcampus-port"),
+             ("yuejuan app", args.yuejuan_port, "--yuejuan-port"))
     busy = [p for p in ports if servers.port_in_use(p[1])]
     if busy:
         for name, port, opt in busy:
@@ -196,17 +228,30 @@ def main(argv=None):
         redis = RedisServer(run_dir / "redis", args.redis_port)
         slapd = Slapd(run_dir / "slapd", args.slapd_port)
         echo = EchoBackend(run_dir / "echo", args.echo_port)
+        vendors = {
+            "smartcampus": VendorBackend(run_dir / "smartcampus",
+                                         args.smartcampus_port,
+                                         "smartcampus"),
+            "yuejuan": VendorBackend(run_dir / "yuejuan", args.yuejuan_port,
+                                     "yuejuan"),
+        }
+        vendor_http, vendor_server = vendor_demo_conf(
+            {v: b.port for v, b in vendors.items()})
         conf = nginx_demo_conf(args.redis_port, args.slapd_port,
                                args.echo_port, args.listen,
-                               extra_http=DEMO_CAS_HTTP,
-                               extra_server=DEMO_CAS_SERVER)
+                               extra_http=DEMO_CAS_HTTP + vendor_http,
+                               extra_server=DEMO_CAS_SERVER + vendor_server)
         nginx = Nginx(run_dir / "nginx", args.listen, module, conf,
                       workers=args.workers)
-        for daemon in (redis, slapd, echo, nginx):
+        for daemon in (redis, slapd, echo, vendors["smartcampus"],
+                       vendors["yuejuan"], nginx):
             print("demo: starting %s on 127.0.0.1:%d"
                   % (daemon.name, daemon.port), flush=True)
             started.append(daemon)
             daemon.start()
+            if daemon is redis:
+                # the vendor ids the demo vendors already know
+                seed_idmap(redis.client())
         base = "http://127.0.0.1:%d" % args.listen
         if args.check:
             print("demo: checking the login flow at %s" % base)
@@ -216,7 +261,8 @@ def main(argv=None):
                 print("demo: nginx: %s" % line)
             rc = 0 if ok and not problems else 1
             return rc
-        print(banner(base, run_dir, nginx, slapd, redis, echo), flush=True)
+        print(banner(base, run_dir, nginx, slapd, redis, echo, vendors),
+              flush=True)
         while True:
             time.sleep(0.5)
             for daemon in started:
