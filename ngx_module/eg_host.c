@@ -49,6 +49,8 @@ static int eg_listed_nocase(const char *const *list, const char *name);
 static int eg_put(eg_call_t *c, eg_kv_t **list, const char *name,
     const char *value, int nocase);
 static int eg_token_char(unsigned char ch);
+static int eg_arg_char(unsigned char ch);
+static int eg_name_ok(const char *name, int (*char_ok)(unsigned char ch));
 static int eg_hex_value(char ch);
 
 
@@ -661,33 +663,17 @@ eg_token_char(unsigned char ch)
 }
 
 
-int
-eg_header_name_ok(const char *name)
+static int
+eg_arg_char(unsigned char ch)
 {
-    size_t  i, n;
-
-    n = name ? strlen(name) : 0;
-
-    if (n == 0 || n > EG_NAME_MAX
-        || strncasecmp(name, "x-edugate-", 10) == 0
-        || strncasecmp(name, "x_edugate_", 10) == 0
-        || eg_listed_nocase(eg_reserved_headers, name))
-    {
-        return 0;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (!eg_token_char((unsigned char) name[i])) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z')
+           || (ch >= 'A' && ch <= 'Z') || ch == '_' || ch == '-'
+           || ch == '.';
 }
 
 
-int
-eg_arg_name_ok(const char *name)
+static int
+eg_name_ok(const char *name, int (*char_ok)(unsigned char ch))
 {
     size_t  i, n;
 
@@ -698,11 +684,7 @@ eg_arg_name_ok(const char *name)
     }
 
     for (i = 0; i < n; i++) {
-        if (!((name[i] >= '0' && name[i] <= '9')
-              || (name[i] >= 'a' && name[i] <= 'z')
-              || (name[i] >= 'A' && name[i] <= 'Z')
-              || name[i] == '_' || name[i] == '-' || name[i] == '.'))
-        {
+        if (!char_ok((unsigned char) name[i])) {
             return 0;
         }
     }
@@ -712,24 +694,29 @@ eg_arg_name_ok(const char *name)
 
 
 int
+eg_header_name_ok(const char *name)
+{
+    return eg_name_ok(name, eg_token_char)
+           && strncasecmp(name, "x-edugate-", 10) != 0
+           && strncasecmp(name, "x_edugate_", 10) != 0
+           && !eg_listed_nocase(eg_reserved_headers, name);
+}
+
+
+int
+eg_arg_name_ok(const char *name)
+{
+    return eg_name_ok(name, eg_arg_char);
+}
+
+
+/* the gateway's own cookies are never a plugin's */
+
+int
 eg_cookie_name_ok(const char *name)
 {
-    size_t  i, n;
-
-    n = name ? strlen(name) : 0;
-
-    /* the gateway's own cookies are never a plugin's */
-    if (n == 0 || n > EG_NAME_MAX || strncasecmp(name, "edugate", 7) == 0) {
-        return 0;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (!eg_token_char((unsigned char) name[i])) {
-            return 0;
-        }
-    }
-
-    return 1;
+    return eg_name_ok(name, eg_token_char)
+           && strncasecmp(name, "edugate", 7) != 0;
 }
 
 

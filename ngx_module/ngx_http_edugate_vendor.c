@@ -107,9 +107,22 @@ ngx_http_edugate_vendor_handler(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_plugin_module);
 
-    if (plcf->vendor == NULL || plcf->vendor->plugin->desc->identity == NULL
-        || r != r->main)
+    if (plcf->vendor == NULL || plcf->vendor->plugin->desc->identity == NULL)
     {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * nginx runs no access phase for a subrequest, so there is no person
+     * to present; whatever the client sent under the plugin's names still
+     * goes, so that the vendor never takes a client's word for identity.
+     */
+
+    if (r != r->main) {
+        if (ngx_http_edugate_host_strip(r, plcf->vendor->plugin) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_DECLINED;
     }
 

@@ -408,7 +408,7 @@ yj_results(const edugate_host_t *h, edugate_call_t *c,
 }
 
 
-/* "2024年秋季" -> school year 2024-2025, term 1; "2025年春季" -> 2024-2025, 2 */
+/* "2024年秋季": 2024-2025 term 1; "2025年春季": 2024-2025 term 2 */
 
 static void
 yj_term(const edugate_host_t *h, edugate_call_t *c, edugate_record_t *r,

@@ -112,6 +112,8 @@ class EchoHandler(BaseHTTPRequestHandler):
                              "path": self.path,
                              "method": self.command,
                              "headers": headers,
+                             "all_headers": [[k, v] for k, v
+                                             in self.headers.items()],
                              "authorization_present":
                                  self._authorization_present()}, head)
             return

@@ -191,3 +191,25 @@ def test_redis_down_fails_closed(vendor_gateway, client, login,
     assert 0.4 <= took < 2, took
     expect_log(watch, "session_store_unavailable", r'the vendor id lookup '
                r'for plugin "tp" failed or timed out', level="error")
+
+
+def test_subrequest_carries_no_client_identity(gateway_factory, test_plugin,
+                                               echo, client, login):
+    http, server = vendor_conf(test_plugin, echo)
+    server += ("        location = /page {\n"
+               "            ssi on;\n"
+               "            default_type text/html;\n"
+               "            return 200 '<!--# include virtual=\"/apps/tp/"
+               "sub?tp_user=forged\" -->';\n"
+               "        }\n")
+    n = gateway_factory(http, server)
+    c = client(n)
+    login(c, "stu02", "Stu02-Passw0rd")
+    r = c.get("/page", headers={"X-Test-User": "forged"})
+    assert r.status == 200, r.text
+    doc = json.loads(r.body)
+    h = headers_of(doc)
+    # the vendor sees neither the client's copy nor a person
+    assert doc["error"] == "no_identity", doc
+    assert "x-test-user" not in h, h
+    assert doc["path"] == "/apps/tp/sub", doc["path"]
