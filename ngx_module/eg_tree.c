@@ -65,6 +65,7 @@ static unsigned char *eg_tree_transcode(eg_tree_t *t, const char *charset,
     const unsigned char *in, size_t len, size_t *outlen);
 static void eg_tree_no_dtd(void *ctx, const xmlChar *name,
     const xmlChar *external, const xmlChar *system);
+static void eg_tree_quiet(void *ctx, const char *msg, ...);
 static int eg_tree_parse_xml(eg_tree_t *t, const unsigned char *data,
     size_t len, const char *charset);
 static edugate_node_t *eg_tree_from_xml(eg_tree_t *t, xmlNode *x,
@@ -504,15 +505,25 @@ eg_tree_no_dtd(void *ctx, const xmlChar *name, const xmlChar *external,
 }
 
 
+static void
+eg_tree_quiet(void *ctx, const char *msg, ...)
+{
+    (void) ctx;
+    (void) msg;
+}
+
+
 static int
 eg_tree_parse_xml(eg_tree_t *t, const unsigned char *data, size_t len,
     const char *charset)
 {
-    int               opts;
-    xmlDoc           *doc;
-    xmlNode          *root;
-    xmlError         *e;
-    xmlParserCtxtPtr  ctxt;
+    int                  opts;
+    void                *saved_ctx;
+    xmlDoc              *doc;
+    xmlNode             *root;
+    xmlError            *e;
+    xmlParserCtxtPtr     ctxt;
+    xmlGenericErrorFunc  saved;
 
     if (len > (size_t) 0x7fffffff) {
         return eg_tree_fail(t, "payload too large");
@@ -530,8 +541,19 @@ eg_tree_parse_xml(eg_tree_t *t, const unsigned char *data, size_t len,
     opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
            | XML_PARSE_NOCDATA;
 
+    /*
+     * Encoding errors bypass XML_PARSE_NOERROR and go to the generic
+     * handler (stderr, nginx's error log): they are kept quiet here and
+     * reported once, as the parse error.  The handler is per thread.
+     */
+    saved = xmlGenericError;
+    saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, eg_tree_quiet);
+
     doc = xmlCtxtReadMemory(ctxt, (const char *) data, (int) len, NULL,
                             charset, opts);
+
+    xmlSetGenericErrorFunc(saved_ctx, saved);
 
     if (ctxt->_private != NULL) {
         xmlFreeDoc(doc);

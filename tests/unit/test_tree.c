@@ -12,8 +12,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -193,6 +196,41 @@ test_hostile_xml(void **state)
 }
 
 
+/* a document that lies about its encoding: one error, nothing on stderr */
+
+static void
+test_bad_encoding_quiet(void **state)
+{
+    int          saved, fd;
+    char         err[256], path[] = "/tmp/eg-tree-stderr-XXXXXX";
+    eg_tree_t   *t;
+    struct stat  st;
+
+    (void) state;
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    saved = dup(STDERR_FILENO);
+    assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+
+    t = parse("<?xml version=\"1.0\" encoding=\"GBK\"?>"
+              "<r a=\"\xbc\">\x95\x30</r>", EG_TREE_FORMAT_XML, err);
+
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+
+    assert_int_equal(fstat(fd, &st), 0);
+    close(fd);
+    unlink(path);
+
+    assert_null(t);
+    assert_non_null(strstr(err, "invalid XML"));
+    assert_int_equal(st.st_size, 0);
+}
+
+
 static void
 test_hostile_json(void **state)
 {
@@ -313,6 +351,7 @@ main(void)
         cmocka_unit_test(test_xml),
         cmocka_unit_test(test_gbk),
         cmocka_unit_test(test_hostile_xml),
+        cmocka_unit_test(test_bad_encoding_quiet),
         cmocka_unit_test(test_hostile_json),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_mutate),
