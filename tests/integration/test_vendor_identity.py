@@ -67,8 +67,13 @@ def test_pairwise_when_unmapped(vendor_gateway, client, login, redis):
     c = client(n)
     assert login(c, "stu02", "Stu02-Passw0rd", "/apps/tp/").status == 302
 
+    watch = LogWatch(n.error_log)
     doc, h = upstream(c, "/apps/tp/page?a=1")
     want = pairwise("tp", "stu02")
+
+    # the plugin's log line, with its name, its newline escaped
+    watch.wait_for(r'\[info\] \d+#\d+: \*\d+ edugate: plugin "tp": '
+                   r"presenting stu02 as %s\\x0a, client" % want)
     assert h["x-test-user"] == [want]
     assert h["x-test-flags"] == ["pairwise=1 uid=stu02 school=2137000002"]
     assert h["x-edugate-user"] == ["stu02"]

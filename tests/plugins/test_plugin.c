@@ -7,7 +7,8 @@
  * checker and the gateway say and do about it.  Never install them.
  *
  *   good        sets X-Test-User, tp_user=, cookie tp_user (and their
- *               flags) from the identity: the reference for the others
+ *               flags) from the identity, and logs one line: the
+ *               reference for the others
  *   slow        good, after sleeping sleep_ms (argument) in the hook
  *   crash       writes through a NULL pointer in the identity hook
  *   badout      sets a header that describe() does not list
@@ -180,6 +181,9 @@ tp_identity(const edugate_host_t *h, edugate_call_t *c, void *state,
     return h->set_header(c, "X-Not-Declared", "1") == EDUGATE_OK
            ? EDUGATE_OK : EDUGATE_ERROR;
 #endif
+
+    h->log(c, EDUGATE_LOG_INFO, "presenting %s as %s\n", id->uid,
+           id->vendor_uid);
 
     if (h->set_header(c, "X-Test-User", id->vendor_uid) != EDUGATE_OK
         || h->set_header(c, "X-Test-Flags",
