@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from expect import LOADER_REFUSALS
+
 import servers
 
 
@@ -24,19 +26,7 @@ def run_check(check, *args, timeout=60):
     return r.returncode, r.stdout, r.stderr
 
 
-@pytest.mark.parametrize("variant,message", [
-    ("no_entry", 'no "edugate_plugin_entry" symbol: not an EduGate plugin'),
-    ("abi_major", "built for ABI 2.0, the gateway has ABI 1.0 (the major "
-                  "versions must be equal)"),
-    ("abi_minor", "built for ABI 1.99, newer than the gateway's ABI 1.0"),
-    ("size", "descriptor is 88 bytes, ABI 1.0 has 80 (built with another "
-             "edugate_plugin.h?)"),
-    ("host_size", "host table is 256 bytes for the plugin, ABI 1.0 has 264 "
-                  "(built with another edugate_plugin.h?)"),
-    ("null_name", "descriptor has no name"),
-    ("init_fail", 'init failed: mode must be "strict" or "lax", not '
-                  '"loose"'),
-])
+@pytest.mark.parametrize("variant,message", LOADER_REFUSALS)
 def test_loader_refusals(plugin_check, test_plugin, variant, message):
     rc, out, err = run_check(plugin_check, "--arg", "mode=loose",
                              test_plugin(variant))

@@ -11,6 +11,8 @@ import shutil
 
 import pytest
 
+from expect import LOADER_REFUSALS
+
 from servers import Nginx, free_port
 
 SECRET = "edugate_pairwise_secret pairwise-demo-secret-0123;"
@@ -80,19 +82,7 @@ def test_good_plugin_passes(nginx_t, test_plugin):
                      r'from "[^"]*good\.so"', out), out
 
 
-@pytest.mark.parametrize("variant,message", [
-    ("no_entry", 'no "edugate_plugin_entry" symbol: not an EduGate plugin'),
-    ("abi_major", "built for ABI 2.0, the gateway has ABI 1.0 (the major "
-                  "versions must be equal)"),
-    ("abi_minor", "built for ABI 1.99, newer than the gateway's ABI 1.0"),
-    ("size", "descriptor is 88 bytes, ABI 1.0 has 80 (built with another "
-             "edugate_plugin.h?)"),
-    ("host_size", "host table is 256 bytes for the plugin, ABI 1.0 has 264 "
-                  "(built with another edugate_plugin.h?)"),
-    ("null_name", "descriptor has no name"),
-    ("init_fail", 'init failed: mode must be "strict" or "lax", not '
-                  '"loose"'),
-])
+@pytest.mark.parametrize("variant,message", LOADER_REFUSALS)
 def test_bad_plugin_refused(nginx_t, test_plugin, variant, message):
     line = plugin_line("tp", test_plugin(variant), "mode=loose")
     text = expect_refused(nginx_t, message, at=line, http=line)
