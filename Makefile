@@ -65,8 +65,8 @@ CHECK_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
 CHECK_LIBS = -ljansson -lxml2 -lcrypto
 FUZZ_SECONDS ?= 3
 
-.PHONY: all module asan deps unit integration integration-asan test \
-        demo bench clean plugins test-plugins plugin-check plugin-sdk
+.PHONY: all module asan deps deps-demo unit integration integration-asan \
+        test demo bench clean plugins test-plugins plugin-check plugin-sdk
 
 all: module plugins $(CHECK)
 
@@ -83,6 +83,9 @@ $(MODULE_ASAN): $(SRCS)
 
 deps:
 	tests/tools/install-deps.sh
+
+deps-demo:
+	tests/tools/install-deps.sh --no-npm
 
 $(BUILD)/unit/%: tests/unit/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h) \
                  plugins/include/edugate_plugin.h
@@ -164,7 +167,7 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) integration-asan
 
-demo: deps
+demo: deps-demo
 	$(MAKE) module plugins
 	$(PYTHON) tests/harness/demo.py --module $(CURDIR)/$(MODULE)
 

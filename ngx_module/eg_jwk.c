@@ -280,6 +280,13 @@ eg_jwt_keyset_active_kid(const eg_jwt_keyset_t *ks)
 }
 
 
+eg_jwt_alg_e
+eg_jwt_keyset_active_alg(const eg_jwt_keyset_t *ks)
+{
+    return ks->active ? ks->active->alg : 0;
+}
+
+
 const char *
 eg_jwt_keyset_public_pem(const eg_jwt_keyset_t *ks, const char *kid)
 {

@@ -383,7 +383,8 @@ eg_jwt_policy_ok(const eg_jwt_policy_t *p)
     return p->algs != 0
            && (p->algs & ~(unsigned) EG_JWT_ALGS_ALL) == 0
            && p->iss != NULL && p->iss[0] != '\0'
-           && p->aud != NULL && p->aud[0] != '\0'
+           && (p->any_aud ? p->aud == NULL
+                          : p->aud != NULL && p->aud[0] != '\0')
            && p->typ != NULL && p->typ[0] != '\0'
            && p->leeway >= 0
            && p->now > 0;
@@ -528,7 +529,7 @@ eg_jwt_check_claims(const eg_jwt_policy_t *p, const json_t *head,
         return EG_JWT_MALFORMED;
     }
 
-    if (json_integer_value(v) <= p->now - leeway) {
+    if (json_integer_value(v) <= p->now - leeway && !p->expired_ok) {
         return EG_JWT_EXPIRED;
     }
 
@@ -560,7 +561,12 @@ eg_jwt_check_claims(const eg_jwt_policy_t *p, const json_t *head,
 
     v = json_object_get(claims, "aud");
 
-    if (!eg_jwt_str_is(v, p->aud)) {
+    if (p->any_aud) {
+        if (!json_is_string(v) && !json_is_array(v)) {
+            return EG_JWT_WRONG_AUDIENCE;
+        }
+
+    } else if (!eg_jwt_str_is(v, p->aud)) {
         if (!json_is_array(v)) {
             return EG_JWT_WRONG_AUDIENCE;
         }

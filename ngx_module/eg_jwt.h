@@ -64,6 +64,10 @@ typedef enum {
  * What an inbound token must satisfy.  iss, aud and typ are required and
  * compared exactly (case-sensitive); the token's aud may be a string or an
  * array containing aud.  leeway is capped at EG_JWT_LEEWAY_MAX.
+ *
+ * any_aud (with aud NULL): any audience, for the one caller that picks
+ * the client by the token's own aud (an id_token_hint).  expired_ok: an
+ * expired token still verifies, as an id_token_hint may.
  */
 typedef struct {
     unsigned     algs;          /* EG_JWT_RS256 | EG_JWT_ES256 */
@@ -72,6 +76,8 @@ typedef struct {
     const char  *typ;
     int64_t      leeway;        /* seconds */
     int64_t      now;           /* unix seconds */
+    unsigned     any_aud:1;
+    unsigned     expired_ok:1;
 } eg_jwt_policy_t;
 
 
@@ -107,6 +113,8 @@ size_t eg_jwt_keyset_count(const eg_jwt_keyset_t *ks);
 const char *eg_jwt_keyset_kid(const eg_jwt_keyset_t *ks, size_t i);
 /* NULL if no key can sign */
 const char *eg_jwt_keyset_active_kid(const eg_jwt_keyset_t *ks);
+/* 0 if no key can sign */
+eg_jwt_alg_e eg_jwt_keyset_active_alg(const eg_jwt_keyset_t *ks);
 /* SubjectPublicKeyInfo PEM of a key, NULL if kid is unknown */
 const char *eg_jwt_keyset_public_pem(const eg_jwt_keyset_t *ks,
     const char *kid);

@@ -28,6 +28,11 @@
 
 #define NGX_HTTP_EDUGATE_CSRF_TTL    900
 
+/* a grant of the OIDC provider revoked: every token of it refused */
+#define NGX_HTTP_EDUGATE_REVOKED_GRANT  "eg:revoked:grant:"
+/* who took part in a session (a SET), for logout everywhere */
+#define NGX_HTTP_EDUGATE_RP_KEY         "eg:rp:"
+
 
 /* directory attributes read at login, in eg_id_field_e order */
 typedef enum {
@@ -100,6 +105,9 @@ typedef struct {
     eg_jwt_keyset_t      *keyset;
     ngx_flag_t            key_activated;
     ngx_str_t             jwks;
+    ngx_str_t             jwks_path;        /* its location, for discovery */
+    time_t                grant_ttl;        /* how long a revoked grant is
+                                               remembered */
 } ngx_http_edugate_main_conf_t;
 
 
@@ -107,6 +115,7 @@ typedef struct {
     ngx_flag_t            protect;
     ngx_array_t          *allow_roles;      /* ngx_str_t */
     ngx_array_t          *allow_orgs;       /* ngx_str_t */
+    ngx_array_t          *allow_clients;    /* ngx_str_t */
 } ngx_http_edugate_loc_conf_t;
 
 
@@ -128,6 +137,7 @@ typedef struct {
     ngx_http_edugate_session_handler_pt  session_handler;
     void                 *login;            /* login.c state */
     const char           *token_error;      /* eg_jwt_rc_name() or so */
+    json_t               *claims;           /* of a bearer token, if kept */
     ngx_int_t             lookup_rc;
     unsigned              looked_up:1;
     unsigned              waiting:1;
@@ -135,6 +145,8 @@ typedef struct {
     unsigned              store_down:1;
     unsigned              stripped:1;
     unsigned              bearer:1;
+    unsigned              keep_claims:1;
+    unsigned              client_token:1;   /* client_credentials */
 } ngx_http_edugate_ctx_t;
 
 
@@ -169,6 +181,11 @@ ngx_int_t ngx_http_edugate_session_revoke(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_set_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value, ngx_str_t *path, time_t max_age,
     ngx_uint_t strict);
+ngx_int_t ngx_http_edugate_session_end(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler);
+ngx_int_t ngx_http_edugate_forget_cookie(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_session_of_request(ngx_http_request_t *r,
+    ngx_http_edugate_session_handler_pt handler);
 ngx_int_t ngx_http_edugate_cache_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_edugate_cache_get(ngx_http_request_t *r, u_char *hash,
     eg_identity_t **id);
@@ -218,6 +235,8 @@ ngx_int_t ngx_http_edugate_redirect(ngx_http_request_t *r,
     ngx_str_t *location, const char *code);
 ngx_int_t ngx_http_edugate_login_location(ngx_http_request_t *r,
     ngx_str_t *location);
+ngx_int_t ngx_http_edugate_login_location_to(ngx_http_request_t *r,
+    ngx_str_t *target, ngx_str_t *location);
 
 /* token.c */
 char *ngx_http_edugate_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -229,6 +248,8 @@ char *ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_edugate_token_init_conf(ngx_conf_t *cf,
     ngx_http_edugate_main_conf_t *emcf);
+void ngx_http_edugate_access_policy(ngx_http_request_t *r,
+    eg_jwt_policy_t *policy);
 ngx_int_t ngx_http_edugate_bearer_token(ngx_http_request_t *r,
     ngx_str_t *token);
 ngx_int_t ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
@@ -236,6 +257,10 @@ ngx_int_t ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
     ngx_http_edugate_session_handler_pt handler);
 ngx_int_t ngx_http_edugate_bearer_error(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx, ngx_uint_t status, const char *code);
+
+/* rp.c */
+struct redisReply;
+void ngx_http_edugate_rp_logout(struct redisReply *reply);
 
 /* variables.c */
 ngx_int_t ngx_http_edugate_add_variables(ngx_conf_t *cf);

@@ -102,6 +102,22 @@ static ngx_http_edugate_message_t  ngx_http_edugate_messages[] = {
       "应用接入服务已停用，请联系管理员。",
       "The application's adapter is disabled. Please contact the "
       "administrator." },
+    { "client_not_allowed",
+      "此应用的令牌不能访问这里。",
+      "This application's token is not accepted here." },
+    { "invalid_client",
+      "此应用未在统一身份认证中登记，无法登录。",
+      "This application is not registered with the sign-in service." },
+    { "invalid_redirect_uri",
+      "应用提供的回调地址未登记，"
+      "已停止登录以保护您的账号。",
+      "The application's return address is not registered: sign-in "
+      "stopped to protect your account." },
+    { "invalid_post_logout_redirect_uri",
+      "您已退出登录，"
+      "但应用提供的返回地址未登记，无法跳转。",
+      "You are signed out, but the application's return address is not "
+      "registered, so you stay here." },
     { "internal_error",
       "服务器内部错误。",
       "Internal server error." },
@@ -223,6 +239,16 @@ ngx_http_edugate_message(const char *code, ngx_uint_t english)
 ngx_int_t
 ngx_http_edugate_login_location(ngx_http_request_t *r, ngx_str_t *location)
 {
+    return ngx_http_edugate_login_location_to(r, &r->unparsed_uri, location);
+}
+
+
+/* the login page, and back to a relative target afterwards */
+
+ngx_int_t
+ngx_http_edugate_login_location_to(ngx_http_request_t *r, ngx_str_t *target,
+    ngx_str_t *location)
+{
     u_char                        *p;
     size_t                         len;
     ngx_http_edugate_main_conf_t  *emcf;
@@ -230,7 +256,7 @@ ngx_http_edugate_login_location(ngx_http_request_t *r, ngx_str_t *location)
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     len = emcf->login_url.len + sizeof("?return=") - 1
-          + eg_percent_encode_len(r->unparsed_uri.data, r->unparsed_uri.len);
+          + eg_percent_encode_len(target->data, target->len);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -240,7 +266,7 @@ ngx_http_edugate_login_location(ngx_http_request_t *r, ngx_str_t *location)
     location->data = p;
     p = ngx_cpymem(p, emcf->login_url.data, emcf->login_url.len);
     p = ngx_cpymem(p, "?return=", sizeof("?return=") - 1);
-    p += eg_percent_encode(p, r->unparsed_uri.data, r->unparsed_uri.len);
+    p += eg_percent_encode(p, target->data, target->len);
     location->len = p - location->data;
 
     return NGX_OK;
@@ -259,9 +285,13 @@ ngx_http_edugate_common_headers(ngx_http_request_t *r, ngx_uint_t status,
         { "X-Frame-Options", "DENY" },
         { "X-Content-Type-Options", "nosniff" },
         { "Referrer-Policy", "no-referrer" },
+        /*
+         * no form-action: browsers apply it to the redirects that follow
+         * the login form, and those lead on to the applications
+         */
         { "Content-Security-Policy",
           "default-src 'none'; style-src 'unsafe-inline'; "
-          "form-action 'self'; frame-ancestors 'none'" },
+          "frame-ancestors 'none'" },
         { NULL, NULL }
     };
 

@@ -39,6 +39,7 @@ typedef struct {
     ngx_event_t                    timer;
     ngx_http_request_t            *request;
     ngx_http_edugate_redis_pt      handler;
+    ngx_http_edugate_redis_any_pt  any;
     ngx_pool_cleanup_t            *cleanup;
 } ngx_http_edugate_redis_cmd_t;
 
@@ -397,6 +398,16 @@ ngx_http_edugate_redis_call(ngx_http_request_t *r,
     ngx_http_edugate_redis_pt handler, int argc, const char **argv,
     const size_t *argvlen)
 {
+    return ngx_http_edugate_redis_call_any(r, handler, NULL, argc, argv,
+                                           argvlen);
+}
+
+
+ngx_int_t
+ngx_http_edugate_redis_call_any(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler, ngx_http_edugate_redis_any_pt any,
+    int argc, const char **argv, const size_t *argvlen)
+{
     ngx_pool_cleanup_t             *cln;
     ngx_http_edugate_redis_cmd_t   *cmd;
     ngx_http_edugate_redis_link_t  *lk;
@@ -428,6 +439,7 @@ ngx_http_edugate_redis_call(ngx_http_request_t *r,
 
     cmd->request = r;
     cmd->handler = handler;
+    cmd->any = any;
     cmd->cleanup = cln;
 
     cln->handler = ngx_http_edugate_redis_detach;
@@ -477,6 +489,10 @@ ngx_http_edugate_redis_reply(redisAsyncContext *ac, void *reply,
         ngx_del_timer(&cmd->timer);
     }
 
+    if (cmd->any) {
+        cmd->any(reply);
+    }
+
     r = cmd->request;
 
     if (r != NULL) {
@@ -486,7 +502,10 @@ ngx_http_edugate_redis_reply(redisAsyncContext *ac, void *reply,
         c = r->connection;
         ngx_http_set_log_request(c->log, r);
 
-        cmd->handler(r, reply);
+        if (cmd->handler) {
+            cmd->handler(r, reply);
+        }
+
         ngx_http_run_posted_requests(c);
     }
 
@@ -519,6 +538,10 @@ ngx_http_edugate_redis_timeout(ngx_event_t *ev)
                   "edugate: session_store_unavailable: redis command "
                   "timed out after %Mms",
                   ngx_http_edugate_redis_conf->redis_timeout);
+
+    if (cmd->handler == NULL) {
+        return;
+    }
 
     cmd->handler(r, NULL);
     ngx_http_run_posted_requests(c);

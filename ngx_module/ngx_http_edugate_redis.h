@@ -35,6 +35,17 @@ ngx_int_t ngx_http_edugate_redis_call(ngx_http_request_t *r,
     ngx_http_edugate_redis_pt handler, int argc, const char **argv,
     const size_t *argvlen);
 
+/*
+ * As ngx_http_edugate_redis_call(), and any(reply) runs whenever the reply
+ * comes, even after the request has gone (reply NULL: the connection was
+ * lost).  handler may be NULL.
+ */
+typedef void (*ngx_http_edugate_redis_any_pt)(redisReply *reply);
+
+ngx_int_t ngx_http_edugate_redis_call_any(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler, ngx_http_edugate_redis_any_pt any,
+    int argc, const char **argv, const size_t *argvlen);
+
 /* a command whose reply nobody waits for (counters, notifications) */
 ngx_int_t ngx_http_edugate_redis_send(ngx_log_t *log, int argc,
     const char **argv, const size_t *argvlen);

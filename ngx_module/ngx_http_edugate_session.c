@@ -319,48 +319,161 @@ ngx_http_edugate_session_create(ngx_http_request_t *r, eg_identity_t *id,
 
 
 /*
- * Ends a session: the record goes and every worker of every node drops its
- * cached copy.  Without a handler nobody waits for the outcome (a session
- * replaced at login).
+ * Ends a session, atomically: the record goes, with the list of those who
+ * took part in it; the OIDC grants among them are revoked, and every
+ * worker of every node drops its cached copy.
+ * KEYS: session, participants.  ARGV: session hash, revocation TTL.
+ */
+
+static const char  ngx_http_edugate_revoke_lua[] =
+    "local m = redis.call('SMEMBERS', KEYS[2])\n"
+    "redis.call('DEL', KEYS[1], KEYS[2])\n"
+    "for _, v in ipairs(m) do\n"
+    "  if string.sub(v, 1, 6) == 'grant ' then\n"
+    "    redis.call('SET', 'eg:revoked:grant:' .. string.sub(v, 7), '1',\n"
+    "               'EX', ARGV[2])\n"
+    "  end\n"
+    "end\n"
+    "redis.call('PUBLISH', '" NGX_HTTP_EDUGATE_REVOKE_CHANNEL "', ARGV[1])\n"
+    "return {ARGV[1], m}\n";
+
+
+/*
+ * The reply is an array.  The participants are told (back-channel and
+ * CAS single logout) whether or not the request still waits, so without
+ * a handler nobody waits (a session replaced at login).
  */
 
 ngx_int_t
 ngx_http_edugate_session_revoke(ngx_http_request_t *r, u_char *hash,
     ngx_http_edugate_redis_pt handler)
 {
-    u_char       key[NGX_HTTP_EDUGATE_SESSION_KEY_LEN];
-    size_t       len[3];
-    ngx_int_t    rc;
-    const char  *argv[3];
+    u_char                         key[NGX_HTTP_EDUGATE_SESSION_KEY_LEN];
+    u_char                         rp[sizeof(NGX_HTTP_EDUGATE_RP_KEY) - 1
+                                      + NGX_HTTP_EDUGATE_HASH_LEN];
+    u_char                         ttl[NGX_TIME_T_LEN];
+    size_t                         len[7];
+    const char                    *argv[7];
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     ngx_http_edugate_cache_forget(hash);
 
-    argv[0] = "DEL";
-    len[0] = 3;
-    argv[1] = (const char *) key;
-    len[1] = ngx_http_edugate_session_key(key, hash);
+    ngx_memcpy(ngx_cpymem(rp, NGX_HTTP_EDUGATE_RP_KEY,
+                          sizeof(NGX_HTTP_EDUGATE_RP_KEY) - 1),
+               hash, NGX_HTTP_EDUGATE_HASH_LEN);
 
-    if (handler) {
-        rc = ngx_http_edugate_redis_call(r, handler, 2, argv, len);
+    argv[0] = "EVAL";
+    len[0] = 4;
+    argv[1] = ngx_http_edugate_revoke_lua;
+    len[1] = sizeof(ngx_http_edugate_revoke_lua) - 1;
+    argv[2] = "2";
+    len[2] = 1;
+    argv[3] = (const char *) key;
+    len[3] = ngx_http_edugate_session_key(key, hash);
+    argv[4] = (const char *) rp;
+    len[4] = sizeof(rp);
+    argv[5] = (const char *) hash;
+    len[5] = NGX_HTTP_EDUGATE_HASH_LEN;
+    argv[6] = (const char *) ttl;
+    len[6] = ngx_sprintf(ttl, "%T", ngx_max(emcf->grant_ttl, 1)) - ttl;
 
-    } else {
-        rc = ngx_http_edugate_redis_send(r->connection->log, 2, argv, len);
+    return ngx_http_edugate_redis_call_any(r, handler,
+                                           ngx_http_edugate_rp_logout,
+                                           7, argv, len);
+}
+
+
+/*
+ * Ends the session the request's cookie names.  NGX_OK: the request is
+ * held until handler runs; NGX_DECLINED: there was no session to end;
+ * NGX_ERROR: Redis is down (logged).
+ */
+
+ngx_int_t
+ngx_http_edugate_session_end(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler)
+{
+    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
+    ngx_str_t                      sid;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
+        || !ngx_http_edugate_sid_valid(&sid))
+    {
+        return NGX_DECLINED;
     }
 
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_edugate_hash_sid(&sid, hash) == NGX_OK
+        && ngx_http_edugate_session_revoke(r, hash, handler) == NGX_OK)
+    {
+        r->main->count++;
+        return NGX_OK;
     }
 
-    argv[0] = "PUBLISH";
-    len[0] = 7;
-    argv[1] = NGX_HTTP_EDUGATE_REVOKE_CHANNEL;
-    len[1] = sizeof(NGX_HTTP_EDUGATE_REVOKE_CHANNEL) - 1;
-    argv[2] = (const char *) hash;
-    len[2] = NGX_HTTP_EDUGATE_HASH_LEN;
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "edugate: session_store_unavailable: logout not recorded");
 
-    (void) ngx_http_edugate_redis_send(r->connection->log, 3, argv, len);
+    return NGX_ERROR;
+}
 
-    return NGX_OK;
+
+/* the browser forgets its session, whatever became of it in Redis */
+
+ngx_int_t
+ngx_http_edugate_forget_cookie(ngx_http_request_t *r)
+{
+    ngx_str_t                      path, empty;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ngx_str_set(&path, "/");
+    ngx_str_null(&empty);
+
+    return ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path,
+                                       0, 0);
+}
+
+
+/*
+ * The session the request's cookie names: NGX_DECLINED without a
+ * well-formed cookie, else as ngx_http_edugate_session_lookup() (with
+ * NGX_AGAIN the request is held until handler runs).
+ */
+
+ngx_int_t
+ngx_http_edugate_session_of_request(ngx_http_request_t *r,
+    ngx_http_edugate_session_handler_pt handler)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      sid;
+    ngx_http_edugate_ctx_t        *ctx;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ctx = ngx_http_edugate_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
+        || !ngx_http_edugate_sid_valid(&sid))
+    {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_edugate_session_lookup(r, ctx, &sid, handler);
+
+    if (rc == NGX_AGAIN) {
+        r->main->count++;
+    }
+
+    return rc;
 }
 
 

@@ -36,6 +36,9 @@ static void ngx_http_edugate_keyset_cleanup(void *data);
 static ngx_int_t ngx_http_edugate_jwks_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_edugate_token_identity(ngx_http_request_t *r,
     json_t *claims, eg_identity_t *id, ngx_str_t *key, const char **what);
+static ngx_int_t ngx_http_edugate_token_grant_key(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *grant);
+static void ngx_http_edugate_claims_cleanup(void *data);
 static void ngx_http_edugate_bearer_reply(ngx_http_request_t *r,
     redisReply *reply);
 static ngx_int_t ngx_http_edugate_bearer_refuse(ngx_http_edugate_ctx_t *ctx,
@@ -303,6 +306,8 @@ ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 char *
 ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_edugate_main_conf_t *emcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -312,6 +317,7 @@ ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_http_edugate_jwks_handler;
+    emcf->jwks_path = clcf->name;
 
     return NGX_CONF_OK;
 }
@@ -401,6 +407,26 @@ ngx_http_edugate_jwks_handler(ngx_http_request_t *r)
 }
 
 
+/* what an access token of ours must be, wherever it is presented */
+
+void
+ngx_http_edugate_access_policy(ngx_http_request_t *r,
+    eg_jwt_policy_t *policy)
+{
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ngx_memzero(policy, sizeof(eg_jwt_policy_t));
+    policy->algs = EG_JWT_ALGS_ALL;
+    policy->iss = (const char *) emcf->issuer.data;
+    policy->aud = (const char *) emcf->token_audience.data;
+    policy->typ = "at+jwt";
+    policy->leeway = emcf->token_leeway;
+    policy->now = ngx_time();
+}
+
+
 /*
  * NGX_OK if the request carries "Authorization: Bearer ...", whatever
  * follows the scheme.  nginx has already refused a second Authorization
@@ -457,11 +483,13 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
     ngx_http_edugate_session_handler_pt handler)
 {
     u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
-    size_t                         len[2];
+    size_t                         len[3];
     json_t                        *claims;
     ngx_int_t                      rc;
-    ngx_str_t                      key;
-    const char                    *argv[2], *what;
+    ngx_str_t                      key, grant;
+    ngx_uint_t                     client;
+    const char                    *argv[3], *what, *gty;
+    ngx_pool_cleanup_t            *cln;
     eg_jwt_rc_e                    jrc;
     eg_identity_t                 *id;
     eg_jwt_policy_t                policy;
@@ -492,12 +520,7 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
         return rc;
     }
 
-    policy.algs = EG_JWT_ALGS_ALL;
-    policy.iss = (const char *) emcf->issuer.data;
-    policy.aud = (const char *) emcf->token_audience.data;
-    policy.typ = "at+jwt";
-    policy.leeway = emcf->token_leeway;
-    policy.now = ngx_time();
+    ngx_http_edugate_access_policy(r, &policy);
 
     jrc = eg_jwt_verify(emcf->keyset, &policy, (const char *) token->data,
                         token->len, &claims);
@@ -515,11 +538,34 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
     }
 
     ngx_str_null(&key);
+    ngx_str_null(&grant);
     what = NULL;
 
     rc = ngx_http_edugate_token_identity(r, claims, id, &key, &what);
 
-    json_decref(claims);
+    if (rc == NGX_OK && key.len) {
+        rc = ngx_http_edugate_token_grant_key(r, &key, &grant);
+    }
+
+    gty = json_string_value(json_object_get(claims, "gty"));
+    client = (gty != NULL && ngx_strcmp(gty, "client_credentials") == 0);
+
+    /* the userinfo endpoint answers with the claims themselves */
+
+    if (rc == NGX_OK && ctx->keep_claims) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            json_decref(claims);
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_edugate_claims_cleanup;
+        cln->data = claims;
+        ctx->claims = claims;
+
+    } else {
+        json_decref(claims);
+    }
 
     if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -536,20 +582,34 @@ ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,
 
     ctx->identity = id;
 
+    /*
+     * A client's own token (client_credentials) names no person: it is
+     * never cached as one, and only locations that list the client take it.
+     */
+
+    ctx->client_token = client;
+
     if (key.len == 0) {
-        ngx_http_edugate_cache_put(hash, id);
+        if (!client) {
+            ngx_http_edugate_cache_put(hash, id);
+        }
+
         return NGX_OK;
     }
+
+    /* one round trip: the token itself or its whole grant revoked */
 
     argv[0] = "EXISTS";
     len[0] = 6;
     argv[1] = (const char *) key.data;
     len[1] = key.len;
+    argv[2] = (const char *) grant.data;
+    len[2] = grant.len;
 
     ctx->session_handler = handler;
 
     rc = ngx_http_edugate_redis_call(r, ngx_http_edugate_bearer_reply,
-                                     2, argv, len);
+                                     grant.len ? 3 : 2, argv, len);
     if (rc == NGX_OK) {
         return NGX_AGAIN;
     }
@@ -664,6 +724,47 @@ ngx_http_edugate_token_identity(ngx_http_request_t *r, json_t *claims,
     ngx_memcpy(p, s, n);
 
     return NGX_OK;
+}
+
+
+/*
+ * Tokens of the OIDC provider carry jti = <grant id>.<random>: revoking
+ * the grant (logout, refresh token reuse, code replay) revokes them all.
+ */
+
+static ngx_int_t
+ngx_http_edugate_token_grant_key(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *grant)
+{
+    u_char  *jti, *dot;
+    size_t   n;
+
+    jti = key->data + sizeof(NGX_HTTP_EDUGATE_REVOKED_JTI) - 1;
+    n = key->len - (sizeof(NGX_HTTP_EDUGATE_REVOKED_JTI) - 1);
+
+    dot = ngx_strlchr(jti, jti + n, '.');
+    if (dot == NULL || dot == jti) {
+        return NGX_OK;
+    }
+
+    grant->len = sizeof(NGX_HTTP_EDUGATE_REVOKED_GRANT) - 1 + (dot - jti);
+    grant->data = ngx_pnalloc(r->pool, grant->len);
+    if (grant->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(grant->data, NGX_HTTP_EDUGATE_REVOKED_GRANT,
+                          sizeof(NGX_HTTP_EDUGATE_REVOKED_GRANT) - 1),
+               jti, dot - jti);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_edugate_claims_cleanup(void *data)
+{
+    json_decref(data);
 }
 
 

@@ -13,6 +13,8 @@ in pytest's temp dir (tests/harness/servers.py starts them).
     gateway                   the demo config, shared by a test module
     gateway_factory(...)      the demo config with extra directives, on the
                               shared servers or on private ones (one test)
+    notify_factory(...)       a service the gateway calls back, recording
+                              what it receives (one test)
     client(port)              a cookie-keeping HTTP client (no redirects)
     login(client, user, pw)   GET the form, POST it; returns the POST response
     plugin_path(name)         build/plugins/<name>.so (make plugins)
@@ -43,8 +45,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 
 import servers  # noqa: E402
-from servers import (EchoBackend, HttpClient, Nginx, RedisServer,  # noqa
-                     Slapd, free_port, nginx_demo_conf)
+from servers import (EchoBackend, HttpClient, Nginx,  # noqa
+                     NotifyService, RedisServer, Slapd, free_port,
+                     nginx_demo_conf)
 
 DEFAULT_MODULE = servers.REPO / "build" / "ngx_http_edugate_module.so"
 PLUGIN_DIR = servers.REPO / "build" / "plugins"
@@ -191,6 +194,23 @@ def slapd_factory(tmp_path):
     def make(port=None, **kw):
         s = Slapd(tmp_path / ("slapd%d" % len(started)),
                   port or free_port(), **kw)
+        started.append(s)
+        return s.start()
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def notify_factory(tmp_path):
+    """notify_factory(status=200, stall=False, tls=None, pgt_file=False)
+    -> started NotifyService, stopped after the test."""
+    started = []
+
+    def make(**kw):
+        s = NotifyService(tmp_path / ("notify%d" % len(started)),
+                          free_port(), **kw)
         started.append(s)
         return s.start()
 

@@ -244,6 +244,7 @@ policy(void)
 {
     eg_jwt_policy_t  p;
 
+    memset(&p, 0, sizeof(p));
     p.algs = EG_JWT_ALGS_ALL;
     p.iss = ISS;
     p.aud = AUD;
@@ -1334,6 +1335,53 @@ check_time(const char *claim, long long value, int64_t leeway,
 }
 
 
+/* an id_token_hint: any audience, expired or not, but still ours */
+
+static void
+test_hint_policy(void **state)
+{
+    char             *token;
+    eg_jwt_policy_t   p;
+
+    (void) state;
+
+    token = craft(HEAD_RSA, "{\"iss\":\"" ISS "\",\"aud\":\"rp-1\","
+                  "\"exp\":1}", fx.rsa_key);
+
+    p = policy();
+    assert_int_equal(verify_p(fx.ks, &p, token), EG_JWT_EXPIRED);
+
+    p.expired_ok = 1;
+    assert_int_equal(verify_p(fx.ks, &p, token), EG_JWT_WRONG_AUDIENCE);
+
+    p.aud = NULL;
+    assert_int_equal(verify_p(fx.ks, &p, token), EG_JWT_BAD_POLICY);
+    p.any_aud = 1;
+    assert_int_equal(verify_p(fx.ks, &p, token), EG_JWT_OK);
+
+    p.iss = "https://other.example";
+    assert_int_equal(verify_p(fx.ks, &p, token), EG_JWT_WRONG_ISSUER);
+    free(token);
+
+    /* a token without aud at all is still refused */
+    token = craft(HEAD_RSA, "{\"iss\":\"" ISS "\",\"exp\":1}",
+                  fx.rsa_key);
+    p = policy();
+    p.aud = NULL;
+    p.any_aud = 1;
+    p.expired_ok = 1;
+    assert_int_equal(verify_p(fx.ks, &p, token), EG_JWT_WRONG_AUDIENCE);
+    free(token);
+
+    /* a bad signature is never excused by expired_ok */
+    token = craft(HEAD_RSA, "{\"iss\":\"" ISS "\",\"aud\":\"rp-1\","
+                  "\"exp\":1}", fx.rsa_key);
+    token[strlen(token) - 2] ^= 1;
+    assert_int_not_equal(verify_p(fx.ks, &p, token), EG_JWT_OK);
+    free(token);
+}
+
+
 static void
 test_expiry(void **state)
 {
@@ -1872,6 +1920,7 @@ test_bad_policy(void **state)
     CHECK_POLICY(p.iss = "");
     CHECK_POLICY(p.aud = NULL);
     CHECK_POLICY(p.aud = "");
+    CHECK_POLICY(p.any_aud = 1);
     CHECK_POLICY(p.typ = NULL);
     CHECK_POLICY(p.typ = "");
     CHECK_POLICY(p.leeway = -1);
@@ -1911,6 +1960,7 @@ main(void)
         cmocka_unit_test(test_refuse_tampered),
         cmocka_unit_test(test_refuse_bad_ecdsa),
         cmocka_unit_test(test_expiry),
+        cmocka_unit_test(test_hint_policy),
         cmocka_unit_test(test_not_yet_valid),
         cmocka_unit_test(test_wrong_issuer),
         cmocka_unit_test(test_audience),
