@@ -3,11 +3,13 @@
 
 Starts, in ./run/demo (emptied first), a private redis-server, slapd with
 the demo directory (conf/demo/directory.ldif), the echo application, nginx
-with the EduGate module and conf/demo/nginx.conf.in, and the demo relying
-parties: the OpenID Connect portal and single-page app on :8081 and the
-CAS application on :8082, all on 127.0.0.1.  The token signing key is
-made for the run with `openssl genpkey`.  Stays in the foreground; Ctrl-C
-stops everything it started.
+with the EduGate module, its vendor plugins (build/plugins/) and
+conf/demo/nginx.conf.in, the two vendor applications (smartcampus,
+yuejuan: tests/harness/vendor_apps.py) and the demo relying parties: the
+OpenID Connect portal and single-page app on :8081 and the CAS application
+on :8082, all on 127.0.0.1.  The token signing key is made for the run
+with `openssl genpkey`.  Stays in the foreground; Ctrl-C stops everything
+it started.
 
     python3 tests/harness/demo.py --module build/ngx_http_edugate_module.so
     python3 tests/harness/demo.py --module ... --check   # log in once, stop
@@ -29,7 +31,8 @@ import relying_parties as rp  # noqa: E402
 from browser import Browser  # noqa: E402
 from servers import (DEMO_ACCOUNTS, CasApp, EchoBackend,  # noqa: E402
                      HarnessError, HttpClient, Nginx, OidcPortal,
-                     RedisServer, Slapd, nginx_demo_conf)
+                     RedisServer, Slapd, VendorBackend, nginx_demo_conf,
+                     seed_idmap, vendor_demo_conf)
 
 ORG_NAMES = {
     "370112": "历城区",
@@ -64,7 +67,8 @@ def make_signing_key(directory):
     return key
 
 
-def banner(base, run_dir, nginx, slapd, redis, echo, portal, cas_app):
+def banner(base, run_dir, nginx, slapd, redis, echo, vendors, portal,
+           cas_app):
     rows = []
     for uid, a in DEMO_ACCOUNTS.items():
         where = ORG_NAMES.get(a["org"], a["org"])
@@ -81,6 +85,10 @@ EduGate demo is running: {base}/
   {base}/apps/echo/       any person who logged in
   {base}/apps/teachers/   teachers only (tea01)
   {base}/apps/district/   IT administrators of district 370112 (itadmin)
+  {base}/apps/smartcampus/  vendor app (signed headers): stu01 and tea01
+                          have smartcampus ids, others a pairwise id
+  {base}/apps/yuejuan/    vendor app (HS256 token in yj_token): stu01 has
+                          a yuejuan id, others a pairwise id
 
 Applications that log in through the gateway's protocols:
   {portal}/          OpenID Connect portal (client {pid_},
@@ -118,16 +126,24 @@ Log out everywhere:
        "$u/edugate/logout"
   curl -s -b "$jar" -o /dev/null -w '%{{http_code}}\\n' "$u/apps/echo/"
 
+Vendor apps, with the same session (each sees its own user id):
+  curl -s -b "$jar" "$u/apps/smartcampus/"
+  curl -s -b "$jar" "$u/apps/yuejuan/"
+  curl -s -b "$jar" "$u/apps/smartcampus/api/v2/roster?orgId=SCH00871"
+
 Logs: {rel}/nginx/error.log, {rel}/slapd/slapd.log (every LDAP
 search and bind), {rel}/redis/redis.log, {rel}/echo/echo.log,
+{rel}/smartcampus/smartcampus.log, {rel}/yuejuan/yuejuan.log
 {rel}/portal/portal.log, {rel}/cas-app/cas-app.log
 Signing key: {rel}/keys/signing-rs256.pem (made for this run)
 Services: redis 127.0.0.1:{redis}, slapd ldap://127.0.0.1:{slapd}/,
-echo app 127.0.0.1:{echo}, nginx master pid {pid}
+echo app 127.0.0.1:{echo}, smartcampus 127.0.0.1:{sc},
+yuejuan 127.0.0.1:{yj}, nginx master pid {pid}
 
 Press Ctrl-C to stop.
 """.format(base=base, rows="\n".join(rows), rel=rel, redis=redis.port,
            slapd=slapd.port, echo=echo.port, pid=nginx.pid,
+           sc=vendors["smartcampus"].port, yj=vendors["yuejuan"].port,
            portal=portal.url, cas=cas_app.url, cas_path=rp.CAS_APP_PATH,
            pid_=rp.PORTAL_CLIENT_ID, secret=rp.PORTAL_CLIENT_SECRET,
            pad=" " * (len(portal.url) + 9),
@@ -163,6 +179,12 @@ def check_login_flow(port, out):
          "(%d, %s %s)" % (r.status, ident.get("user"), ident.get("name")))
     r = c.get("/apps/teachers/")
     step("GET /apps/teachers/ refused", r.status == 403, "(%d)" % r.status)
+    for vendor, want in (("smartcampus", "sc-10001"),
+                         ("yuejuan", "yj-250302017")):
+        r = c.get("/apps/%s/" % vendor)
+        user = r.json().get("user") if r.status == 200 else None
+        step("GET /apps/%s/" % vendor, user == want,
+             "(%d, vendor id %s)" % (r.status, user))
     r = c.get("/edugate/logout")
     step("GET /edugate/logout", r.status in (200, 302), "(%d)" % r.status)
     r = c.get("/apps/echo/")
@@ -240,6 +262,8 @@ def main(argv=None):
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--slapd-port", type=int, default=13389)
     ap.add_argument("--echo-port", type=int, default=18091)
+    ap.add_argument("--smartcampus-port", type=int, default=18092)
+    ap.add_argument("--yuejuan-port", type=int, default=18093)
     ap.add_argument("--portal-port", type=int, default=8081)
     ap.add_argument("--cas-app-port", type=int, default=8082)
     ap.add_argument("--workers", type=int, default=2)
@@ -254,10 +278,19 @@ def main(argv=None):
         sys.stderr.write("demo: the EduGate module %s does not exist; "
                          "build it with `make module`\n" % module)
         return 1
+    missing = [v for v in ("smartcampus", "yuejuan")
+               if not (servers.PLUGIN_BUILD / (v + ".so")).is_file()]
+    if missing:
+        sys.stderr.write("demo: the plugins %s are not built; build them "
+                         "with `make plugins`\n" % ", ".join(missing))
+        return 1
     ports = (("nginx", args.listen, "--listen"),
              ("redis", args.redis_port, "--redis-port"),
              ("slapd", args.slapd_port, "--slapd-port"),
              ("echo app", args.echo_port, "--echo-port"),
+             ("smartcampus app", args.smartcampus_port,
+              "--smartcampus-port"),
+             ("yuejuan app", args.yuejuan_port, "--yuejuan-port"),
              ("OIDC portal", args.portal_port, "--portal-port"),
              ("CAS app", args.cas_app_port, "--cas-app-port"))
     busy = [p for p in ports if servers.port_in_use(p[1])]
@@ -284,21 +317,34 @@ def main(argv=None):
         redis = RedisServer(run_dir / "redis", args.redis_port)
         slapd = Slapd(run_dir / "slapd", args.slapd_port)
         echo = EchoBackend(run_dir / "echo", args.echo_port)
+        vendors = {
+            "smartcampus": VendorBackend(run_dir / "smartcampus",
+                                         args.smartcampus_port,
+                                         "smartcampus"),
+            "yuejuan": VendorBackend(run_dir / "yuejuan", args.yuejuan_port,
+                                     "yuejuan"),
+        }
+        vendor_http, vendor_server = vendor_demo_conf(
+            {v: b.port for v, b in vendors.items()})
         portal = OidcPortal(run_dir / "portal", args.portal_port, base)
         cas_app = CasApp(run_dir / "cas-app", args.cas_app_port,
                          base + "/cas")
         conf = nginx_demo_conf(
             args.redis_port, args.slapd_port, args.echo_port, args.listen,
             extra_http=rp.oidc_http(base, key, portal.url)
-            + rp.cas_http(cas_app.url, options="slo=on"),
-            extra_server=rp.OIDC_SERVER + rp.CAS_SERVER)
+            + rp.cas_http(cas_app.url, options="slo=on") + vendor_http,
+            extra_server=rp.OIDC_SERVER + rp.CAS_SERVER + vendor_server)
         nginx = Nginx(run_dir / "nginx", args.listen, module, conf,
                       workers=args.workers)
-        for daemon in (redis, slapd, echo, nginx, portal, cas_app):
+        for daemon in (redis, slapd, echo, vendors["smartcampus"],
+                       vendors["yuejuan"], nginx, portal, cas_app):
             print("demo: starting %s on 127.0.0.1:%d"
                   % (daemon.name, daemon.port), flush=True)
             started.append(daemon)
             daemon.start()
+            if daemon is redis:
+                # the vendor ids the demo vendors already know
+                seed_idmap(redis.client())
         if args.check:
             print("demo: checking the login flow at %s" % base)
             ok = check_login_flow(args.listen, sys.stdout)
@@ -309,8 +355,8 @@ def main(argv=None):
                 print("demo: nginx: %s" % line)
             rc = 0 if ok and not problems else 1
             return rc
-        print(banner(base, run_dir, nginx, slapd, redis, echo, portal,
-                     cas_app), flush=True)
+        print(banner(base, run_dir, nginx, slapd, redis, echo, vendors,
+                     portal, cas_app), flush=True)
         while True:
             time.sleep(0.5)
             for daemon in started:

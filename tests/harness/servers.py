@@ -40,6 +40,8 @@ ECHO_APP = HARNESS / "echo_app.py"
 PORTAL_APP = HARNESS / "oidc_portal.py"
 CAS_APP = HARNESS / "cas_app.py"
 NOTIFY_APP = HARNESS / "notify_app.py"
+VENDOR_APP = HARNESS / "vendor_apps.py"
+PLUGIN_BUILD = REPO / "build" / "plugins"
 
 NGINX_BIN = os.environ.get("EDUGATE_NGINX", "/usr/sbin/nginx")
 SLAPD_BIN = "/usr/sbin/slapd"
@@ -471,6 +473,91 @@ class EchoBackend(Daemon):
 
     def command(self):
         return [sys.executable, str(ECHO_APP), "--port", str(self.port)]
+
+
+def plugin_args(vendor):
+    """The published demo arguments of a plugin (its fixtures/args)."""
+    args = {}
+    path = REPO / "plugins" / vendor / "fixtures" / "args"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            args[key] = value
+    return args
+
+
+# What the vendor demo applications serve: the examples of the data
+# standard, as the plugins' fixtures hold them.
+VENDOR_DATA = {
+    "smartcampus": REPO / "plugins" / "smartcampus" / "fixtures" /
+    "students" / "roster-5.1.json",
+    "yuejuan": REPO / "plugins" / "yuejuan" / "fixtures" / "results" /
+    "scores-5.2.xml",
+}
+
+# People the vendors already know under their own ids; anyone else gets
+# a pairwise id.  Demo data only.
+DEMO_IDMAP = {
+    ("smartcampus", "stu01"): "sc-10001",
+    ("smartcampus", "tea01"): "sc-T0001",
+    ("yuejuan", "stu01"): "yj-250302017",
+}
+
+DEMO_PAIRWISE_SECRET = "edugate-demo-pairwise-secret-not-for-production"
+
+
+class VendorBackend(Daemon):
+    """tests/harness/vendor_apps.py for one vendor."""
+
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, vendor):
+        self.name = vendor
+        super().__init__(tmpdir, port)
+        self.vendor = vendor
+        self.secret = plugin_args(vendor)["secret"]
+
+    def command(self):
+        return [sys.executable, str(VENDOR_APP), "--vendor", self.vendor,
+                "--port", str(self.port), "--secret", self.secret,
+                "--data", str(VENDOR_DATA[self.vendor])]
+
+
+def seed_idmap(redis_client):
+    """The demo's vendor ids, both ways (eg:idmap:<vendor>:uid|vid:...)."""
+    for (vendor, uid), vid in DEMO_IDMAP.items():
+        redis_client.set("eg:idmap:%s:uid:%s" % (vendor, uid), vid)
+        redis_client.set("eg:idmap:%s:vid:%s" % (vendor, vid), uid)
+
+
+def vendor_demo_conf(ports, plugin_dir=PLUGIN_BUILD):
+    """(http, server) parts of nginx.conf for the two vendor adapters,
+    ports: {"smartcampus": port, "yuejuan": port}."""
+    sc = plugin_args("smartcampus")
+    yj = plugin_args("yuejuan")
+    http = """
+    # Vendor adapters.  A vendor's app sees the person under the vendor's
+    # own id (eg:idmap:<vendor>:uid:<uid> in Redis) or, when it has none,
+    # under a pairwise id derived from this secret (demo value).
+    edugate_pairwise_secret  %s;
+    edugate_plugin  smartcampus %s/smartcampus.so
+                    secret=%s tenant=%s;
+    edugate_plugin  yuejuan %s/yuejuan.so secret=%s ttl=%s;
+""" % (DEMO_PAIRWISE_SECRET, plugin_dir, sc["secret"], sc["tenant"],
+       plugin_dir, yj["secret"], yj["ttl"])
+    server = """
+        # Vendor applications: one login, each sees its own user id.
+        location /apps/smartcampus/ {
+            edugate_vendor  smartcampus;
+            proxy_pass      http://127.0.0.1:%d;
+        }
+
+        location /apps/yuejuan/ {
+            edugate_vendor  yuejuan;
+            proxy_pass      http://127.0.0.1:%d;
+        }
+""" % (ports["smartcampus"], ports["yuejuan"])
+    return http, server
 
 
 class NotifyService(Daemon):
