@@ -5,10 +5,8 @@
 
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
-#include <libxml/tree.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -16,14 +14,10 @@
 #include "eg_text.h"
 
 
-static int eg_cas_has_ticket_arg(const unsigned char *p, size_t n);
+static int eg_cas_has_arg(const unsigned char *p, size_t n,
+    const char *name);
 static int eg_cas_tail_ok(const unsigned char *p, size_t n);
-static int eg_cas_text_ok(const char *s);
-static xmlNodePtr eg_cas_xml_doc(xmlDocPtr *doc, xmlNsPtr *ns);
-static int eg_cas_xml_attr(xmlNodePtr parent, xmlNsPtr ns,
-    const char *name, const char *value, char sep);
-static int eg_cas_xml_dump(xmlDocPtr doc, unsigned char **out,
-    size_t *len);
+static int eg_cas_chars_ok(const unsigned char *t, size_t n);
 
 
 static const char  eg_cas_alphabet[] =
@@ -106,7 +100,7 @@ eg_cas_service_check(const unsigned char *url, size_t n)
         return "no host";
     }
 
-    if (eg_cas_has_ticket_arg(url, n)) {
+    if (eg_cas_has_arg(url, n, "ticket")) {
         return "\"ticket\" argument in URL";
     }
 
@@ -117,12 +111,16 @@ eg_cas_service_check(const unsigned char *url, size_t n)
 /*
  * The ticket is appended to the service URL; one already there would come
  * first, and a client taking the first would validate a planted ticket.
+ * The same goes for pgtIou and pgtId on a proxy callback.
  */
 
 static int
-eg_cas_has_ticket_arg(const unsigned char *p, size_t n)
+eg_cas_has_arg(const unsigned char *p, size_t n, const char *name)
 {
+    size_t                len;
     const unsigned char  *q, *end, *amp;
+
+    len = strlen(name);
 
     q = memchr(p, '?', n);
     if (q == NULL) {
@@ -137,8 +135,8 @@ eg_cas_has_ticket_arg(const unsigned char *p, size_t n)
             amp = end;
         }
 
-        if (amp - q >= 6 && memcmp(q, "ticket", 6) == 0
-            && (amp - q == 6 || q[6] == '='))
+        if ((size_t) (amp - q) >= len && memcmp(q, name, len) == 0
+            && ((size_t) (amp - q) == len || q[len] == '='))
         {
             return 1;
         }
@@ -317,11 +315,17 @@ eg_cas_attr_name(eg_cas_attr_e a)
 }
 
 
+eg_id_field_e
+eg_cas_attr_field(eg_cas_attr_e a)
+{
+    return ((unsigned) a < EG_CAS_NATTRS) ? eg_cas_attrs[a].field
+                                          : EG_ID_NFIELDS;
+}
+
+
 eg_cas_ticket_e
 eg_cas_ticket_check(const unsigned char *t, size_t n)
 {
-    size_t           i;
-    unsigned char    c;
     eg_cas_ticket_e  kind;
 
     if (n <= 3 || n > EG_CAS_TICKET_MAX) {
@@ -338,29 +342,57 @@ eg_cas_ticket_check(const unsigned char *t, size_t n)
         return EG_CAS_TICKET_BAD;
     }
 
-    for (i = 3; i < n; i++) {
+    return eg_cas_chars_ok(t + 3, n - 3) ? kind : EG_CAS_TICKET_BAD;
+}
+
+
+int
+eg_cas_pgt_check(const unsigned char *t, size_t n)
+{
+    return n > 4 && n <= EG_CAS_TICKET_MAX && memcmp(t, "PGT-", 4) == 0
+           && eg_cas_chars_ok(t + 4, n - 4);
+}
+
+
+/* CAS 3.0 section 3.7: tickets are made of [A-Za-z0-9-] */
+
+static int
+eg_cas_chars_ok(const unsigned char *t, size_t n)
+{
+    size_t         i;
+    unsigned char  c;
+
+    for (i = 0; i < n; i++) {
         c = t[i];
 
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
               || (c >= '0' && c <= '9') || c == '-'))
         {
-            return EG_CAS_TICKET_BAD;
+            return 0;
         }
     }
 
-    return kind;
+    return 1;
+}
+
+
+int
+eg_cas_ticket_new(unsigned char *dst)
+{
+    return eg_cas_artifact_new(dst, "ST-");
 }
 
 
 /* 248 = 4 * 62: bytes above it are dropped so that every letter is even */
 
 int
-eg_cas_ticket_new(unsigned char *dst)
+eg_cas_artifact_new(unsigned char *dst, const char *prefix)
 {
-    size_t         i, got;
+    size_t         i, got, plen;
     unsigned char  buf[64];
 
-    memcpy(dst, "ST-", 3);
+    plen = strlen(prefix);
+    memcpy(dst, prefix, plen);
     got = 0;
 
     while (got < EG_CAS_TICKET_RANDOM) {
@@ -371,7 +403,7 @@ eg_cas_ticket_new(unsigned char *dst)
 
         for (i = 0; i < sizeof(buf) && got < EG_CAS_TICKET_RANDOM; i++) {
             if (buf[i] < 248) {
-                dst[3 + got++] = eg_cas_alphabet[buf[i] % 62];
+                dst[plen + got++] = eg_cas_alphabet[buf[i] % 62];
             }
         }
     }
@@ -414,17 +446,82 @@ eg_cas_redirect(unsigned char *dst, const unsigned char *service,
 }
 
 
+const char *
+eg_cas_callback_check(const unsigned char *url, size_t n)
+{
+    const char  *err;
+
+    err = eg_cas_service_check(url, n);
+    if (err != NULL) {
+        return err;
+    }
+
+    if (eg_cas_has_arg(url, n, "pgtIou") || eg_cas_has_arg(url, n, "pgtId"))
+    {
+        return "pgtIou or pgtId argument in URL";
+    }
+
+    return NULL;
+}
+
+
+size_t
+eg_cas_callback_len(size_t target_len)
+{
+    return sizeof("/?pgtIou=&pgtId=") - 1 + target_len
+           + EG_CAS_PGTIOU_LEN + EG_CAS_PGT_LEN;
+}
+
+
+size_t
+eg_cas_callback(unsigned char *dst, const unsigned char *target,
+    size_t target_len, const unsigned char *iou, const unsigned char *pgt)
+{
+    unsigned char  *p, last;
+
+    p = dst;
+
+    if (target_len == 0 || target[0] != '/') {
+        *p++ = '/';
+    }
+
+    memcpy(p, target, target_len);
+    p += target_len;
+
+    last = target_len ? target[target_len - 1] : '\0';
+
+    if (last != '?' && last != '&') {
+        *p++ = memchr(target, '?', target_len) ? '&' : '?';
+    }
+
+    memcpy(p, "pgtIou=", sizeof("pgtIou=") - 1);
+    p += sizeof("pgtIou=") - 1;
+    memcpy(p, iou, EG_CAS_PGTIOU_LEN);
+    p += EG_CAS_PGTIOU_LEN;
+
+    memcpy(p, "&pgtId=", sizeof("&pgtId=") - 1);
+    p += sizeof("&pgtId=") - 1;
+    memcpy(p, pgt, EG_CAS_PGT_LEN);
+    p += EG_CAS_PGT_LEN;
+
+    return p - dst;
+}
+
+
 char *
 eg_cas_record_encode(const eg_identity_t *id, unsigned attrs,
     const unsigned char *service, size_t service_len,
-    const unsigned char *session, int fresh)
+    const unsigned char *session, int fresh, const char *const *proxies,
+    size_t nproxies)
 {
     char        *out, *v;
     size_t       cap, i;
-    json_t      *obj;
+    json_t      *obj, *list;
     const char  *key;
 
-    if (service_len > EG_CAS_SERVICE_MAX || id->uid[0] == '\0') {
+    if (service_len > EG_CAS_SERVICE_MAX || id->uid[0] == '\0'
+        || nproxies > EG_CAS_PROXIES_MAX)
+    {
         return NULL;
     }
 
@@ -457,6 +554,24 @@ eg_cas_record_encode(const eg_identity_t *id, unsigned attrs,
         }
     }
 
+    if (nproxies) {
+        list = json_array();
+
+        if (json_object_set_new(obj, "proxies", list) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+
+        for (i = 0; i < nproxies; i++) {
+            if (strlen(proxies[i]) > EG_CAS_SERVICE_MAX
+                || json_array_append_new(list, json_string(proxies[i])) != 0)
+            {
+                json_decref(obj);
+                return NULL;
+            }
+        }
+    }
+
     out = json_dumps(obj, JSON_COMPACT);
 
     json_decref(obj);
@@ -468,9 +583,9 @@ eg_cas_record_encode(const eg_identity_t *id, unsigned attrs,
 int
 eg_cas_record_decode(eg_cas_record_t *rec, const char *json, size_t n)
 {
-    json_t      *root, *service, *session, *fresh;
+    json_t      *root, *service, *session, *fresh, *proxies, *v;
     const char  *s;
-    size_t       len;
+    size_t       len, i;
 
     memset(rec, 0, sizeof(eg_cas_record_t));
 
@@ -512,6 +627,31 @@ eg_cas_record_decode(eg_cas_record_t *rec, const char *json, size_t n)
 
     rec->fresh = json_is_true(fresh);
 
+    proxies = json_object_get(root, "proxies");
+
+    if (proxies != NULL) {
+        if (!json_is_array(proxies)
+            || json_array_size(proxies) > EG_CAS_PROXIES_MAX)
+        {
+            goto failed;
+        }
+
+        json_array_foreach(proxies, i, v) {
+            s = json_string_value(v);
+            len = json_string_length(v);
+
+            if (s == NULL || len == 0 || len > EG_CAS_SERVICE_MAX
+                || memchr(s, '\0', len) != NULL)
+            {
+                goto failed;
+            }
+
+            memcpy(rec->proxies[i], s, len + 1);
+        }
+
+        rec->nproxies = json_array_size(proxies);
+    }
+
     json_decref(root);
 
     return 0;
@@ -522,264 +662,4 @@ failed:
     memset(rec, 0, sizeof(eg_cas_record_t));
 
     return -1;
-}
-
-
-static int
-eg_cas_text_ok(const char *s)
-{
-    size_t  n;
-
-    n = strlen(s);
-
-    return !eg_has_ctl((const unsigned char *) s, n)
-           && eg_utf8_valid((const unsigned char *) s, n);
-}
-
-
-static xmlNodePtr
-eg_cas_xml_doc(xmlDocPtr *doc, xmlNsPtr *ns)
-{
-    xmlNodePtr  root;
-
-    *doc = xmlNewDoc(BAD_CAST "1.0");
-    if (*doc == NULL) {
-        return NULL;
-    }
-
-    root = xmlNewNode(NULL, BAD_CAST "serviceResponse");
-    if (root == NULL) {
-        xmlFreeDoc(*doc);
-        return NULL;
-    }
-
-    xmlDocSetRootElement(*doc, root);
-
-    *ns = xmlNewNs(root, BAD_CAST EG_CAS_NAMESPACE, BAD_CAST "cas");
-    if (*ns == NULL) {
-        xmlFreeDoc(*doc);
-        return NULL;
-    }
-
-    xmlSetNs(root, *ns);
-
-    return root;
-}
-
-
-/*
- * One element per value: a multi-valued attribute (sep != '\0') repeats
- * its element, as CAS clients expect.  The text node escapes the value.
- */
-
-static int
-eg_cas_xml_attr(xmlNodePtr parent, xmlNsPtr ns, const char *name,
-    const char *value, char sep)
-{
-    char        buf[EG_ID_PATH_MAX + 1];
-    size_t      len;
-    const char  *p, *end;
-
-    p = value;
-
-    while (*p != '\0') {
-        end = sep ? strchr(p, sep) : NULL;
-        len = end ? (size_t) (end - p) : strlen(p);
-
-        if (len >= sizeof(buf)) {
-            return -1;
-        }
-
-        memcpy(buf, p, len);
-        buf[len] = '\0';
-
-        if (len
-            && xmlNewTextChild(parent, ns, BAD_CAST name, BAD_CAST buf)
-               == NULL)
-        {
-            return -1;
-        }
-
-        if (end == NULL) {
-            break;
-        }
-
-        p = end + 1;
-    }
-
-    return 0;
-}
-
-
-static int
-eg_cas_xml_dump(xmlDocPtr doc, unsigned char **out, size_t *len)
-{
-    int       size;
-    xmlChar  *mem;
-
-    mem = NULL;
-    size = 0;
-
-    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-
-    xmlFreeDoc(doc);
-
-    if (mem == NULL || size <= 0) {
-        if (mem) {
-            xmlFree(mem);
-        }
-
-        return -1;
-    }
-
-    *out = mem;
-    *len = (size_t) size;
-
-    return 0;
-}
-
-
-int
-eg_cas_xml_success(const eg_identity_t *id, unsigned attrs, int cas3,
-    int fresh, unsigned char **out, size_t *len)
-{
-    char        date[sizeof("1970-01-01T00:00:00Z")];
-    char       *v;
-    size_t      i, cap;
-    time_t      t;
-    xmlNsPtr    ns;
-    struct tm   tm;
-    xmlDocPtr   doc;
-    xmlNodePtr  root, ok, list;
-
-    if (id->uid[0] == '\0' || !eg_cas_text_ok(id->uid)) {
-        return -1;
-    }
-
-    root = eg_cas_xml_doc(&doc, &ns);
-    if (root == NULL) {
-        return -1;
-    }
-
-    ok = xmlNewChild(root, ns, BAD_CAST "authenticationSuccess", NULL);
-    if (ok == NULL
-        || xmlNewTextChild(ok, ns, BAD_CAST "user", BAD_CAST id->uid)
-           == NULL)
-    {
-        goto failed;
-    }
-
-    if (!cas3) {
-        return eg_cas_xml_dump(doc, out, len);
-    }
-
-    t = (time_t) id->auth_time;
-
-    if (gmtime_r(&t, &tm) == NULL
-        || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-    {
-        goto failed;
-    }
-
-    list = xmlNewChild(ok, ns, BAD_CAST "attributes", NULL);
-
-    if (list == NULL
-        || xmlNewTextChild(list, ns, BAD_CAST "authenticationDate",
-                           BAD_CAST date) == NULL
-        || xmlNewTextChild(list, ns,
-                           BAD_CAST "longTermAuthenticationRequestTokenUsed",
-                           BAD_CAST "false") == NULL
-        || xmlNewTextChild(list, ns, BAD_CAST "isFromNewLogin",
-                           BAD_CAST (fresh ? "true" : "false")) == NULL)
-    {
-        goto failed;
-    }
-
-    for (i = 0; i < EG_CAS_NATTRS; i++) {
-        if (!(attrs & (1u << i))) {
-            continue;
-        }
-
-        v = eg_identity_field((eg_identity_t *) id, eg_cas_attrs[i].field,
-                              &cap);
-
-        if (v == NULL || strnlen(v, cap + 1) > cap || !eg_cas_text_ok(v)
-            || eg_cas_xml_attr(list, ns, eg_cas_attrs[i].name, v,
-                               i == EG_CAS_ATTR_ROLES ? ',' : '\0')
-               != 0)
-        {
-            goto failed;
-        }
-    }
-
-    return eg_cas_xml_dump(doc, out, len);
-
-failed:
-
-    xmlFreeDoc(doc);
-
-    return -1;
-}
-
-
-int
-eg_cas_xml_failure(const char *code, const char *text, unsigned char **out,
-    size_t *len)
-{
-    xmlNsPtr    ns;
-    xmlDocPtr   doc;
-    xmlNodePtr  root, fail;
-
-    if (!eg_cas_text_ok(code) || !eg_cas_text_ok(text)) {
-        return -1;
-    }
-
-    root = eg_cas_xml_doc(&doc, &ns);
-    if (root == NULL) {
-        return -1;
-    }
-
-    fail = xmlNewTextChild(root, ns, BAD_CAST "authenticationFailure",
-                           BAD_CAST text);
-
-    if (fail == NULL
-        || xmlNewProp(fail, BAD_CAST "code", BAD_CAST code) == NULL)
-    {
-        xmlFreeDoc(doc);
-        return -1;
-    }
-
-    return eg_cas_xml_dump(doc, out, len);
-}
-
-
-void
-eg_cas_xml_free(unsigned char *p)
-{
-    xmlFree(p);
-}
-
-
-/* a user name with a line break would forge a second line of the answer */
-
-size_t
-eg_cas1_response(unsigned char *dst, const char *user)
-{
-    size_t  n;
-
-    if (user != NULL) {
-        n = strlen(user);
-
-        if (n > 0 && n <= EG_ID_UID_MAX && eg_cas_text_ok(user)) {
-            memcpy(dst, "yes\n", 4);
-            memcpy(dst + 4, user, n);
-            dst[4 + n] = '\n';
-
-            return n + 5;
-        }
-    }
-
-    memcpy(dst, "no\n", 3);
-
-    return 3;
 }

@@ -8,8 +8,6 @@
 #include "eg_form.h"
 
 
-static int eg_form_decode(unsigned char *dst, const unsigned char *src,
-    size_t n, size_t *len);
 static int eg_form_hex(unsigned char c);
 
 
@@ -129,7 +127,7 @@ eg_form_strerror(eg_form_rc_e rc)
 }
 
 
-static int
+int
 eg_form_decode(unsigned char *dst, const unsigned char *src, size_t n,
     size_t *len)
 {

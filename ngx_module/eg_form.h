@@ -36,4 +36,12 @@ eg_form_rc_e eg_form_parse(const unsigned char *body, size_t len,
     eg_form_field_t *fields, size_t nfields, unsigned char *buf);
 const char *eg_form_strerror(eg_form_rc_e rc);
 
+/*
+ * One form-encoded value ("+" is a space) into dst (n bytes suffice).
+ * 0 with *len set, or -1 on a broken escape.  A NUL byte is decoded like
+ * any other: the caller decides.
+ */
+int eg_form_decode(unsigned char *dst, const unsigned char *src, size_t n,
+    size_t *len);
+
 #endif /* _EG_FORM_H_INCLUDED_ */

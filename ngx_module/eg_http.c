@@ -239,14 +239,16 @@ eg_http_head(unsigned char *dst, const char *method,
     memcpy(p, EG_HTTP_FIXED, sizeof(EG_HTTP_FIXED) - 1);
     p += sizeof(EG_HTTP_FIXED) - 1;
 
-    if (body_len != (size_t) -1) {
+    if (body_len != (size_t) -1 && type_len) {
         memcpy(p, "Content-Type: ", sizeof("Content-Type: ") - 1);
         p += sizeof("Content-Type: ") - 1;
         memcpy(p, type, type_len);
         p += type_len;
         *p++ = '\r';
         *p++ = '\n';
+    }
 
+    if (body_len != (size_t) -1) {
         p += sprintf((char *) p, "Content-Length: %zu\r\n", body_len);
     }
 

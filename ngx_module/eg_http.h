@@ -42,8 +42,9 @@ int eg_http_target_ok(const unsigned char *t, size_t n);
 
 /*
  * The request head: "<method> <target> HTTP/1.1", Host, Connection:
- * close, and with a body (body_len != (size_t) -1) its Content-Type and
- * Content-Length.  A target starting with "?" gets a "/" in front.
+ * close, and with a body (body_len != (size_t) -1) its Content-Length and
+ * Content-Type (if type_len).  A target starting with "?" gets a "/" in
+ * front.
  */
 size_t eg_http_head_len(size_t method_len, size_t target_len,
     size_t authority_len, size_t type_len);

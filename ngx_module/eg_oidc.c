@@ -26,7 +26,6 @@ static int eg_oidc_is_loopback(const unsigned char *host, size_t n);
 static int eg_oidc_copy(char *dst, size_t cap, json_t *obj,
     const char *name);
 static int eg_oidc_set_str(json_t *obj, const char *name, const char *v);
-static int eg_oidc_hex(unsigned char c);
 
 
 static const eg_oidc_scope_t  eg_oidc_scopes[] = {
@@ -117,6 +116,40 @@ eg_oidc_scope_parse_list(const unsigned char *s, size_t n, unsigned *bits)
         }
 
         *bits |= sc->bit;
+        start = i + 1;
+    }
+
+    return 0;
+}
+
+
+int
+eg_oidc_grant_types_parse(const unsigned char *s, size_t n, unsigned *bits)
+{
+    size_t  i, start, len;
+
+    *bits = 0;
+    start = 0;
+
+    for (i = 0; i <= n; i++) {
+        if (i < n && s[i] != ',') {
+            continue;
+        }
+
+        len = i - start;
+
+        if (len == 18 && memcmp(s + start, "authorization_code", 18) == 0) {
+            *bits |= EG_OIDC_GRANT_CODE;
+
+        } else if (len == 18
+                   && memcmp(s + start, "client_credentials", 18) == 0)
+        {
+            *bits |= EG_OIDC_GRANT_CLIENT;
+
+        } else {
+            return -1;
+        }
+
         start = i + 1;
     }
 
@@ -426,69 +459,6 @@ eg_oidc_redirect(unsigned char *dst, const unsigned char *uri, size_t n,
     }
 
     return p - dst;
-}
-
-
-long
-eg_oidc_form_decode(unsigned char *dst, const unsigned char *src, size_t n)
-{
-    int             hi, lo;
-    size_t          i;
-    unsigned char  *p;
-
-    p = dst;
-
-    for (i = 0; i < n; i++) {
-
-        if (src[i] == '+') {
-            *p++ = ' ';
-            continue;
-        }
-
-        if (src[i] != '%') {
-            *p++ = src[i];
-            continue;
-        }
-
-        if (i + 2 >= n) {
-            return -1;
-        }
-
-        hi = eg_oidc_hex(src[i + 1]);
-        lo = eg_oidc_hex(src[i + 2]);
-
-        if (hi < 0 || lo < 0) {
-            return -1;
-        }
-
-        *p = (unsigned char) (hi << 4 | lo);
-
-        if (*p == '\0') {
-            return -1;
-        }
-
-        p++;
-        i += 2;
-    }
-
-    return p - dst;
-}
-
-
-static int
-eg_oidc_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
 }
 
 

@@ -26,6 +26,10 @@
 
 #define EG_OIDC_SCOPE_MAX        sizeof("openid profile edu offline_access")
 
+/* grant types a client may use */
+#define EG_OIDC_GRANT_CODE       0x01    /* with refresh_token */
+#define EG_OIDC_GRANT_CLIENT     0x02    /* client_credentials */
+
 #define EG_OIDC_CLIENT_ID_MAX    64
 #define EG_OIDC_URI_MAX          512
 #define EG_OIDC_NONCE_MAX        256
@@ -53,6 +57,7 @@ typedef struct {
     size_t           nlogout;
     eg_str_t         backchannel;       /* len 0: none */
     unsigned         scopes;            /* what it may ask for */
+    unsigned         grants;            /* EG_OIDC_GRANT_* */
     void            *data;              /* the nginx layer's own */
 } eg_oidc_client_t;
 
@@ -83,6 +88,9 @@ int eg_oidc_scope_parse(const unsigned char *s, size_t n, unsigned *bits,
     eg_str_t *bad);
 /* a comma-separated list, as written in the configuration */
 int eg_oidc_scope_parse_list(const unsigned char *s, size_t n,
+    unsigned *bits);
+/* "authorization_code,client_credentials" to EG_OIDC_GRANT_* bits */
+int eg_oidc_grant_types_parse(const unsigned char *s, size_t n,
     unsigned *bits);
 /* NUL-terminated space-separated text; buf holds EG_OIDC_SCOPE_MAX */
 size_t eg_oidc_scope_string(unsigned bits, char *buf);
@@ -126,11 +134,6 @@ size_t eg_oidc_redirect_len(const unsigned char *uri, size_t n,
     const eg_oidc_param_t *params, size_t nparams);
 size_t eg_oidc_redirect(unsigned char *dst, const unsigned char *uri,
     size_t n, const eg_oidc_param_t *params, size_t nparams);
-
-/* percent-decoding of one form value ("+" is a space); the decoded length
- * or -1 on a broken escape or a NUL */
-long eg_oidc_form_decode(unsigned char *dst, const unsigned char *src,
-    size_t n);
 
 /* the "sid" claim of a session: EG_OIDC_SID_LEN hex characters */
 int eg_oidc_sid(char *dst, const char *sid_hash);

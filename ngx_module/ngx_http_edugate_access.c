@@ -38,6 +38,8 @@ static void ngx_http_edugate_access_resume(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_edugate_deny(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx, ngx_uint_t status, const char *code);
+static ngx_int_t ngx_http_edugate_authorize_client(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx);
 static ngx_int_t ngx_http_edugate_authorize(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx);
 static ngx_int_t ngx_http_edugate_strip_headers(ngx_http_request_t *r);
@@ -130,7 +132,7 @@ ngx_http_edugate_access_handler(ngx_http_request_t *r)
     }
 
     if (!elcf->protect && elcf->allow_roles == NULL
-        && elcf->allow_orgs == NULL)
+        && elcf->allow_orgs == NULL && elcf->allow_clients == NULL)
     {
         return NGX_DECLINED;
     }
@@ -300,6 +302,13 @@ ngx_http_edugate_authorize(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx)
     elcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_module);
     id = ctx->identity;
 
+    if (ctx->client_token || (elcf->allow_clients && !elcf->protect
+                              && elcf->allow_roles == NULL
+                              && elcf->allow_orgs == NULL))
+    {
+        return ngx_http_edugate_authorize_client(r, ctx);
+    }
+
     if (elcf->allow_roles) {
         v = elcf->allow_roles->elts;
         ok = 0;
@@ -341,6 +350,55 @@ ngx_http_edugate_authorize(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A program holding a client_credentials token is let in only where
+ * edugate_allow_clients names it; a location that lists clients and asks
+ * nothing of people takes programs only.
+ */
+
+static ngx_int_t
+ngx_http_edugate_authorize_client(ngx_http_request_t *r,
+    ngx_http_edugate_ctx_t *ctx)
+{
+    ngx_str_t                    *v;
+    ngx_uint_t                    i;
+    eg_identity_t                *id;
+    ngx_http_edugate_loc_conf_t  *elcf;
+
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_module);
+    id = ctx->identity;
+
+    if (!ctx->client_token) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: access_denied: \"%s\" is a person; this "
+                      "location takes client tokens only", id->uid);
+        return ngx_http_edugate_deny(r, ctx, NGX_HTTP_FORBIDDEN,
+                                     "access_denied");
+    }
+
+    v = elcf->allow_clients ? elcf->allow_clients->elts : NULL;
+
+    for (i = 0; v && i < elcf->allow_clients->nelts; i++) {
+        if (v[i].len == ngx_strlen(id->uid)
+            && ngx_strncmp(v[i].data, id->uid, v[i].len) == 0)
+        {
+            if (ngx_http_edugate_add_headers(r, id) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return NGX_OK;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: client_not_allowed: the token of client \"%s\" "
+                  "is not accepted here", id->uid);
+
+    return ngx_http_edugate_deny(r, ctx, NGX_HTTP_FORBIDDEN,
+                                 "client_not_allowed");
 }
 
 
@@ -516,7 +574,8 @@ ngx_http_edugate_header_kind(ngx_http_request_t *r, ngx_table_elt_t *h)
     if (h == r->headers_in.authorization) {
         elcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_module);
 
-        if ((elcf->protect || elcf->allow_roles || elcf->allow_orgs)
+        if ((elcf->protect || elcf->allow_roles || elcf->allow_orgs
+             || elcf->allow_clients)
             && ngx_http_edugate_bearer_token(r, NULL) == NGX_OK)
         {
             return NGX_HTTP_EDUGATE_HEADER_BEARER;

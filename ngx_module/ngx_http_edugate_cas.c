@@ -7,12 +7,17 @@
  *                   ticket and 302 back, else the login page and back here
  *   /cas/validate   CAS 1.0 text answer
  *   /cas/serviceValidate, /cas/p3/serviceValidate
- *                   CAS 2.0 / 3.0 XML answer (3.0 adds attributes)
+ *                   CAS 2.0 / 3.0 XML answer (3.0 adds attributes);
+ *                   with pgtUrl a proxy-granting ticket for proxies
+ *   /cas/proxyValidate, /cas/p3/proxyValidate
+ *                   the same, for proxy tickets too
+ *   /cas/proxy      a proxy ticket for a proxy-granting ticket
  *   /cas/logout     ends the session everywhere
  *
  * A ticket lives in Redis under the SHA-256 of its text and is consumed
  * by the first validation that reaches Redis, whatever its outcome, so
- * that a ticket is never accepted twice, by any node.
+ * that a ticket is never accepted twice, by any node.  Services that ask
+ * for single logout are told when the session ends.
  */
 
 
@@ -24,6 +29,7 @@
 
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_cas.h"
+#include "eg_codec.h"
 #include "eg_text.h"
 
 
@@ -36,6 +42,9 @@ static char *ngx_http_edugate_cas_init_main_conf(ngx_conf_t *cf,
     void *conf);
 static char *ngx_http_edugate_cas_service(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_edugate_cas_service_links(ngx_conf_t *cf,
+    eg_cas_service_t *svc, ngx_str_t *logout_url, ngx_uint_t slo,
+    ngx_str_t *callback);
 static char *ngx_http_edugate_cas_handler(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_edugate_cas_service_validate(ngx_conf_t *cf,
@@ -47,7 +56,7 @@ static char *ngx_http_edugate_cas_set_handler(ngx_conf_t *cf,
 static ngx_command_t  ngx_http_edugate_cas_commands[] = {
 
     { ngx_string("edugate_cas_service"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_edugate_cas_service,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -80,6 +89,20 @@ static ngx_command_t  ngx_http_edugate_cas_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("edugate_cas_proxy_validate"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_edugate_cas_service_validate,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("edugate_cas_proxy"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_edugate_cas_handler,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      ngx_http_edugate_cas_proxy_handler },
 
     { ngx_string("edugate_cas_logout"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -248,6 +271,30 @@ ngx_http_edugate_cas_page(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* the Redis key of a ticket: prefix and the ticket's SHA-256; 0 on error */
+
+size_t
+ngx_http_edugate_cas_key(u_char *key, const char *prefix, u_char *ticket,
+    size_t len)
+{
+    size_t  n;
+
+    n = ngx_strlen(prefix);
+
+    if (n + NGX_HTTP_EDUGATE_HASH_LEN > NGX_HTTP_EDUGATE_CAS_KEY_LEN) {
+        return 0;
+    }
+
+    ngx_memcpy(key, prefix, n);
+
+    if (eg_sha256_hex(key + n, ticket, len) != 0) {
+        return 0;
+    }
+
+    return n + NGX_HTTP_EDUGATE_HASH_LEN;
+}
+
+
 /* a log-safe, bounded copy of a client-supplied value */
 
 u_char *
@@ -333,8 +380,9 @@ ngx_http_edugate_cas_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_edugate_cas_main_conf_t *ccf = conf;
 
     const char        *err;
-    ngx_str_t         *value, opt;
-    ngx_uint_t         i, seen_match, seen_attrs;
+    ngx_str_t         *value, opt, logout_url, callback;
+    ngx_uint_t         i, seen_match, seen_attrs, seen_slo, seen_proxy;
+    ngx_uint_t         slo, proxy;
     eg_cas_service_t  *svc, *s;
 
     value = cf->args->elts;
@@ -376,9 +424,16 @@ ngx_http_edugate_cas_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     svc->len = value[1].len;
     svc->match = EG_CAS_MATCH_EXACT;
     svc->attrs = 0;
+    svc->data = NULL;
 
     seen_match = 0;
     seen_attrs = 0;
+    seen_slo = 0;
+    seen_proxy = 0;
+    slo = 0;
+    proxy = 0;
+    ngx_str_null(&logout_url);
+    ngx_str_null(&callback);
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -412,6 +467,46 @@ ngx_http_edugate_cas_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                "roles, org, orgPath, level, school, grade "
                                "and class", &value[i]);
             return NGX_CONF_ERROR;
+
+        } else if (ngx_strncmp(value[i].data, "slo=", 4) == 0 && !seen_slo) {
+            seen_slo = 1;
+
+            if (ngx_strcmp(value[i].data, "slo=on") == 0) {
+                slo = 1;
+                continue;
+            }
+
+            if (ngx_strcmp(value[i].data, "slo=off") == 0) {
+                continue;
+            }
+
+        } else if (ngx_strncmp(value[i].data, "logout_url=", 11) == 0
+                   && logout_url.len == 0 && value[i].len > 11)
+        {
+            logout_url.data = value[i].data + 11;
+            logout_url.len = value[i].len - 11;
+            continue;
+
+        } else if (ngx_strncmp(value[i].data, "proxy=", 6) == 0
+                   && !seen_proxy)
+        {
+            seen_proxy = 1;
+
+            if (ngx_strcmp(value[i].data, "proxy=on") == 0) {
+                proxy = 1;
+                continue;
+            }
+
+            if (ngx_strcmp(value[i].data, "proxy=off") == 0) {
+                continue;
+            }
+
+        } else if (ngx_strncmp(value[i].data, "proxy_callback=", 15) == 0
+                   && callback.len == 0 && value[i].len > 15)
+        {
+            callback.data = value[i].data + 15;
+            callback.len = value[i].len - 15;
+            continue;
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -419,6 +514,100 @@ ngx_http_edugate_cas_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            &value[i]);
         return NGX_CONF_ERROR;
     }
+
+    if (slo && logout_url.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"slo=on\" and \"logout_url=\" exclude each "
+                           "other: logout_url= alone turns single logout "
+                           "on");
+        return NGX_CONF_ERROR;
+    }
+
+    if (proxy != (callback.len != 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"proxy=on\" and \"proxy_callback=\" go "
+                           "together: a proxy is known by its callback "
+                           "URL");
+        return NGX_CONF_ERROR;
+    }
+
+    if (slo || logout_url.len || proxy) {
+        return ngx_http_edugate_cas_service_links(cf, svc, &logout_url, slo,
+                                                  &callback);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The hosts a service is called back on are resolved now, never while a
+ * request waits.  A proxy callback receives proxy-granting tickets, so it
+ * must be https:// (the certificate verified) unless every address of its
+ * host is a loopback one.
+ */
+
+static char *
+ngx_http_edugate_cas_service_links(ngx_conf_t *cf, eg_cas_service_t *svc,
+    ngx_str_t *logout_url, ngx_uint_t slo, ngx_str_t *callback)
+{
+    ngx_str_t                         url;
+    const char                       *err;
+    ngx_http_edugate_cas_svc_conf_t  *scf;
+
+    scf = ngx_pcalloc(cf->pool, sizeof(ngx_http_edugate_cas_svc_conf_t));
+    if (scf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    svc->data = scf;
+
+    if (slo || logout_url->len) {
+        url.data = logout_url->len ? logout_url->data : (u_char *) svc->url;
+        url.len = logout_url->len ? logout_url->len : svc->len;
+
+        scf->slo = ngx_http_edugate_target_create(cf, &url, &err);
+        if (scf->slo == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid single logout URL \"%V\": %s",
+                               &url, err);
+            return NGX_CONF_ERROR;
+        }
+
+        scf->slo_own_uri = (logout_url->len != 0);
+    }
+
+    if (callback->len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    err = eg_cas_callback_check(callback->data, callback->len);
+
+    if (err == NULL) {
+        scf->callback = ngx_http_edugate_target_create(cf, callback, &err);
+    }
+
+    if (err != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid proxy_callback \"%V\": %s",
+                           callback, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_http_edugate_target_https(scf->callback)
+        && !ngx_http_edugate_target_loopback(scf->callback))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid proxy_callback \"%V\": proxy-granting "
+                           "tickets are sent over https:// only, or over "
+                           "http:// to a host on a loopback address",
+                           callback);
+        return NGX_CONF_ERROR;
+    }
+
+    scf->callback_prefix.url = callback->data;
+    scf->callback_prefix.len = callback->len;
+    scf->callback_prefix.match = EG_CAS_MATCH_PREFIX;
 
     return NGX_CONF_OK;
 }
@@ -432,22 +621,30 @@ ngx_http_edugate_cas_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* "2" (default): the CAS 2.0 answer, user only; "3": with attributes */
+/*
+ * "2" (default): the CAS 2.0 answer, user only; "3": with attributes.
+ * edugate_cas_proxy_validate accepts proxy tickets too.
+ */
 
 static char *
 ngx_http_edugate_cas_service_validate(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
     ngx_str_t            *value;
+    ngx_uint_t            proxy;
     ngx_http_handler_pt   handler;
 
-    handler = ngx_http_edugate_cas_validate2_handler;
+    proxy = (ngx_strcmp(cmd->name.data, "edugate_cas_proxy_validate") == 0);
+
+    handler = proxy ? ngx_http_edugate_cas_proxy_validate2_handler
+                    : ngx_http_edugate_cas_validate2_handler;
 
     if (cf->args->nelts == 2) {
         value = cf->args->elts;
 
         if (value[1].len == 1 && value[1].data[0] == '3') {
-            handler = ngx_http_edugate_cas_validate3_handler;
+            handler = proxy ? ngx_http_edugate_cas_proxy_validate3_handler
+                            : ngx_http_edugate_cas_validate3_handler;
 
         } else if (value[1].len != 1 || value[1].data[0] != '2') {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -15,7 +15,6 @@
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_redis.h"
 #include "ngx_http_edugate_cas.h"
-#include "eg_codec.h"
 
 
 /* a login this recent counts as presenting credentials (renew) */
@@ -39,23 +38,15 @@ static ngx_int_t ngx_http_edugate_cas_logout_finish(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_edugate_cas_login_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
-    ngx_str_t                      sid;
-    eg_form_rc_e                   frc;
-    eg_form_field_t                f[3];
-    ngx_http_edugate_ctx_t        *ectx;
-    ngx_http_edugate_cas_ctx_t    *ctx;
-    ngx_http_edugate_main_conf_t  *emcf;
+    ngx_int_t                    rc;
+    eg_form_rc_e                 frc;
+    eg_form_field_t              f[3];
+    ngx_http_edugate_cas_ctx_t  *ctx;
 
     rc = ngx_http_edugate_cas_start(r, NGX_HTTP_GET|NGX_HTTP_HEAD,
                                     "the CAS login endpoint", &ctx);
     if (rc != NGX_DECLINED) {
         return rc;
-    }
-
-    ectx = ngx_http_edugate_get_ctx(r);
-    if (ectx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_memzero(f, sizeof(f));
@@ -88,19 +79,10 @@ ngx_http_edugate_cas_login_handler(ngx_http_request_t *r)
         }
     }
 
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
-
-    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
-        || !ngx_http_edugate_sid_valid(&sid))
-    {
-        return ngx_http_edugate_cas_login_decide(r, NGX_DECLINED);
-    }
-
-    rc = ngx_http_edugate_session_lookup(r, ectx, &sid,
-                                         ngx_http_edugate_cas_login_resume);
+    rc = ngx_http_edugate_session_of_request(r,
+                                          ngx_http_edugate_cas_login_resume);
 
     if (rc == NGX_AGAIN) {
-        r->main->count++;
         return NGX_DONE;
     }
 
@@ -178,7 +160,7 @@ static ngx_int_t
 ngx_http_edugate_cas_issue(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx, eg_identity_t *id, ngx_uint_t fresh)
 {
-    u_char                            *p, ttl[NGX_TIME_T_LEN];
+    u_char                             ttl[NGX_TIME_T_LEN];
     char                              *record;
     size_t                             len[6];
     ngx_int_t                          rc;
@@ -195,14 +177,15 @@ ngx_http_edugate_cas_issue(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_cpymem(ctx->key, "eg:cas:st:", sizeof("eg:cas:st:") - 1);
-
-    if (eg_sha256_hex(p, ctx->issued, EG_CAS_TICKET_LEN) != 0) {
+    ctx->key_len = ngx_http_edugate_cas_key(ctx->key, "eg:cas:st:",
+                                           ctx->issued, EG_CAS_TICKET_LEN);
+    if (ctx->key_len == 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     record = eg_cas_record_encode(id, ctx->svc->attrs, ctx->service.data,
-                                  ctx->service.len, ectx->sid_hash, fresh);
+                                  ctx->service.len, ectx->sid_hash, fresh,
+                                  NULL, 0);
     if (record == NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "edugate: internal_error: CAS ticket record of \"%s\" "
@@ -213,7 +196,7 @@ ngx_http_edugate_cas_issue(ngx_http_request_t *r,
     argv[0] = "SET";
     len[0] = 3;
     argv[1] = (const char *) ctx->key;
-    len[1] = sizeof(ctx->key);
+    len[1] = ctx->key_len;
     argv[2] = record;
     len[2] = ngx_strlen(record);
     argv[3] = "EX";
@@ -291,13 +274,10 @@ ngx_http_edugate_cas_issued(ngx_http_request_t *r, redisReply *reply)
 ngx_int_t
 ngx_http_edugate_cas_logout_handler(ngx_http_request_t *r)
 {
-    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
     ngx_int_t                      rc;
-    ngx_str_t                      sid;
     eg_form_rc_e                   frc;
     eg_form_field_t                f[1];
     ngx_http_edugate_cas_ctx_t    *ctx;
-    ngx_http_edugate_main_conf_t  *emcf;
 
     rc = ngx_http_edugate_cas_start(r,
                                     NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST,
@@ -324,30 +304,13 @@ ngx_http_edugate_cas_logout_handler(ngx_http_request_t *r)
         ctx->svc = ngx_http_edugate_cas_find(r, &ctx->service);
     }
 
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+    rc = ngx_http_edugate_session_end(r, ngx_http_edugate_cas_logout_done);
 
-    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
-        || !ngx_http_edugate_sid_valid(&sid))
-    {
-        return ngx_http_edugate_cas_logout_finish(r, 1);
-    }
-
-    if (ngx_http_edugate_hash_sid(&sid, hash) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_edugate_session_revoke(r, hash,
-                                         ngx_http_edugate_cas_logout_done);
     if (rc == NGX_OK) {
-        r->main->count++;
         return NGX_DONE;
     }
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "edugate: session_store_unavailable: CAS logout not "
-                  "recorded");
-
-    return ngx_http_edugate_cas_logout_finish(r, 0);
+    return ngx_http_edugate_cas_logout_finish(r, rc == NGX_DECLINED);
 }
 
 
@@ -375,22 +338,11 @@ ngx_http_edugate_cas_logout_done(ngx_http_request_t *r, redisReply *reply)
 static ngx_int_t
 ngx_http_edugate_cas_logout_finish(ngx_http_request_t *r, ngx_uint_t ok)
 {
-    ngx_str_t                      path, empty;
     ngx_http_edugate_cas_ctx_t    *ctx;
-    ngx_http_edugate_main_conf_t  *emcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_cas_module);
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
-    ngx_str_set(&path, "/");
-    ngx_str_null(&empty);
-
-    /* the browser forgets the session whatever Redis answered */
-
-    if (ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path, 0,
-                                    0)
-        != NGX_OK)
-    {
+    if (ngx_http_edugate_forget_cookie(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

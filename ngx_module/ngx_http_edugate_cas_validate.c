@@ -2,7 +2,8 @@
  * Copyright (C) EduGate contributors
  *
  * The service side of the CAS server: /cas/validate (CAS 1.0 text),
- * /cas/serviceValidate and /cas/p3/serviceValidate (CAS 2.0 / 3.0 XML).
+ * /cas/serviceValidate and /cas/p3/serviceValidate (CAS 2.0 / 3.0 XML),
+ * /cas/proxyValidate and /cas/p3/proxyValidate (proxy tickets too).
  */
 
 
@@ -15,23 +16,15 @@
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_redis.h"
 #include "ngx_http_edugate_cas.h"
-#include "eg_codec.h"
-
-
-#define NGX_HTTP_EDUGATE_CAS_V1        1
-#define NGX_HTTP_EDUGATE_CAS_V2        2
-#define NGX_HTTP_EDUGATE_CAS_V3        3
 
 
 static ngx_int_t ngx_http_edugate_cas_validate(ngx_http_request_t *r,
-    ngx_uint_t version);
+    ngx_uint_t version, ngx_uint_t proxy_tickets);
 static void ngx_http_edugate_cas_consumed(ngx_http_request_t *r,
     redisReply *reply);
 static ngx_int_t ngx_http_edugate_cas_answer(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx, eg_cas_record_t *rec,
     ngx_uint_t live);
-static ngx_int_t ngx_http_edugate_cas_failure(ngx_http_request_t *r,
-    const char *code, const char *text);
 static ngx_int_t ngx_http_edugate_cas_send(ngx_http_request_t *r,
     ngx_uint_t status, const char *type, u_char *body, size_t len,
     const char *code);
@@ -56,28 +49,42 @@ static const char  ngx_http_edugate_cas_consume_script[] =
 ngx_int_t
 ngx_http_edugate_cas_validate1_handler(ngx_http_request_t *r)
 {
-    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V1);
+    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V1, 0);
 }
 
 
 ngx_int_t
 ngx_http_edugate_cas_validate2_handler(ngx_http_request_t *r)
 {
-    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V2);
+    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V2, 0);
 }
 
 
 ngx_int_t
 ngx_http_edugate_cas_validate3_handler(ngx_http_request_t *r)
 {
-    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V3);
+    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V3, 0);
+}
+
+
+ngx_int_t
+ngx_http_edugate_cas_proxy_validate2_handler(ngx_http_request_t *r)
+{
+    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V2, 1);
+}
+
+
+ngx_int_t
+ngx_http_edugate_cas_proxy_validate3_handler(ngx_http_request_t *r)
+{
+    return ngx_http_edugate_cas_validate(r, NGX_HTTP_EDUGATE_CAS_V3, 1);
 }
 
 
 static ngx_int_t
-ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version)
+ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version,
+    ngx_uint_t proxy_tickets)
 {
-    u_char                      *p;
     size_t                       len[4];
     ngx_int_t                    rc;
     ngx_uint_t                   n;
@@ -94,6 +101,7 @@ ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version)
     }
 
     ctx->version = version;
+    ctx->proxy_tickets = proxy_tickets;
 
     ngx_memzero(f, sizeof(f));
     f[0].name = "service";
@@ -142,6 +150,8 @@ ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version)
     ctx->ticket.len = f[1].len;
     ctx->renew = ngx_http_edugate_cas_flag(&f[2]);
     ctx->proxy_callback = f[4].seen;
+    ctx->pgt_url.data = f[4].value;
+    ctx->pgt_url.len = f[4].len;
 
     /* checked before Redis: a hostile ticket never becomes a command */
 
@@ -158,19 +168,30 @@ ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version)
                                             "The ticket is not valid.");
     }
 
-    if (kind == EG_CAS_TICKET_PROXY) {
+    ctx->key_len = ngx_http_edugate_cas_key(ctx->key,
+                                           kind == EG_CAS_TICKET_PROXY
+                                           ? "eg:cas:pt:" : "eg:cas:st:",
+                                           ctx->ticket.data,
+                                           ctx->ticket.len);
+    if (ctx->key_len == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a validation attempt spends the ticket, even at the wrong endpoint */
+
+    if (kind == EG_CAS_TICKET_PROXY && !proxy_tickets) {
+        argv[0] = "DEL";
+        len[0] = 3;
+        argv[1] = (const char *) ctx->key;
+        len[1] = ctx->key_len;
+        (void) ngx_http_edugate_redis_send(r->connection->log, 2, argv, len);
+
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "edugate: INVALID_TICKET_SPEC: proxy ticket presented "
                       "for service validation");
         return ngx_http_edugate_cas_failure(r, "INVALID_TICKET_SPEC",
                                             "Proxy tickets are not "
                                             "accepted here.");
-    }
-
-    p = ngx_cpymem(ctx->key, "eg:cas:st:", sizeof("eg:cas:st:") - 1);
-
-    if (eg_sha256_hex(p, ctx->ticket.data, ctx->ticket.len) != 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     argv[0] = "EVAL";
@@ -180,7 +201,7 @@ ngx_http_edugate_cas_validate(ngx_http_request_t *r, ngx_uint_t version)
     argv[2] = "1";
     len[2] = 1;
     argv[3] = (const char *) ctx->key;
-    len[3] = sizeof(ctx->key);
+    len[3] = ctx->key_len;
 
     rc = ngx_http_edugate_redis_call(r, ngx_http_edugate_cas_consumed, 4,
                                      argv, len);
@@ -276,11 +297,6 @@ static ngx_int_t
 ngx_http_edugate_cas_answer(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx, eg_cas_record_t *rec, ngx_uint_t live)
 {
-    u_char                  *out, *body;
-    size_t                   len;
-    ngx_int_t                rc;
-    const eg_cas_service_t  *svc;
-
     if (ctx->service.len != rec->service_len
         || ngx_memcmp(ctx->service.data, rec->service, rec->service_len) != 0)
     {
@@ -297,8 +313,8 @@ ngx_http_edugate_cas_answer(ngx_http_request_t *r,
                                             "another service.");
     }
 
-    svc = ngx_http_edugate_cas_find(r, &ctx->service);
-    if (svc == NULL) {
+    ctx->svc = ngx_http_edugate_cas_find(r, &ctx->service);
+    if (ctx->svc == NULL) {
         return ngx_http_edugate_cas_failure(r, "INVALID_SERVICE",
                                             "The service is not "
                                             "registered.");
@@ -322,19 +338,37 @@ ngx_http_edugate_cas_answer(ngx_http_request_t *r,
                                             "a new login.");
     }
 
+    ctx->rec = rec;
+
     if (ctx->proxy_callback) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "edugate: UNAUTHORIZED_SERVICE_PROXY: pgtUrl given, "
-                      "proxying is not offered; no callback made");
-        return ngx_http_edugate_cas_failure(r, "UNAUTHORIZED_SERVICE_PROXY",
-                                            "The service may not proxy.");
+        return ngx_http_edugate_cas_pgt_issue(r, ctx);
     }
 
+    return ngx_http_edugate_cas_success(r, NULL);
+}
+
+
+/* the ticket passed every check; pgt_iou: a proxy-granting ticket's IOU */
+
+ngx_int_t
+ngx_http_edugate_cas_success(ngx_http_request_t *r, const char *pgt_iou)
+{
+    u_char                      *out, *body;
+    size_t                       len;
+    eg_cas_record_t             *rec;
+    ngx_http_edugate_cas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_cas_module);
+    rec = ctx->rec;
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "edugate: cas: ticket of \"%s\" validated for \"%s\"",
-                  rec->id.uid,
+                  "edugate: cas: %s of \"%s\" validated for \"%s\"%s",
+                  rec->nproxies ? "proxy ticket" : "ticket", rec->id.uid,
                   ngx_http_edugate_cas_log_value(r, ctx->service.data,
-                                                 ctx->service.len));
+                                                 ctx->service.len),
+                  pgt_iou ? ", proxy-granting ticket issued" : "");
+
+    ngx_http_edugate_cas_slo_register(r, ctx);
 
     if (ctx->version == NGX_HTTP_EDUGATE_CAS_V1) {
         body = ngx_pnalloc(r->pool, EG_CAS1_MAX);
@@ -349,9 +383,9 @@ ngx_http_edugate_cas_answer(ngx_http_request_t *r,
                                          body, len, NULL);
     }
 
-    if (eg_cas_xml_success(&rec->id, svc->attrs,
+    if (eg_cas_xml_success(rec, ctx->svc->attrs,
                            ctx->version == NGX_HTTP_EDUGATE_CAS_V3,
-                           rec->fresh, &out, &len)
+                           pgt_iou, &out, &len)
         != 0)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -362,26 +396,13 @@ ngx_http_edugate_cas_answer(ngx_http_request_t *r,
                                             "built.");
     }
 
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        eg_cas_xml_free(out);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(body, out, len);
-    eg_cas_xml_free(out);
-
-    rc = ngx_http_edugate_cas_send(r, NGX_HTTP_OK,
-                                   "application/xml; charset=UTF-8", body,
-                                   len, NULL);
-
-    return rc;
+    return ngx_http_edugate_cas_send_xml(r, NGX_HTTP_OK, out, len, NULL);
 }
 
 
 /* a protocol answer, never an HTML page: clients parse it */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_edugate_cas_failure(ngx_http_request_t *r, const char *code,
     const char *text)
 {
@@ -418,6 +439,18 @@ ngx_http_edugate_cas_failure(ngx_http_request_t *r, const char *code,
     if (eg_cas_xml_failure(code, text, &out, &len) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return ngx_http_edugate_cas_send_xml(r, status, out, len, code);
+}
+
+
+/* sends and releases a document of eg_cas_xml_*() */
+
+ngx_int_t
+ngx_http_edugate_cas_send_xml(ngx_http_request_t *r, ngx_uint_t status,
+    unsigned char *out, size_t len, const char *code)
+{
+    u_char  *body;
 
     body = ngx_pnalloc(r->pool, len);
     if (body == NULL) {

@@ -40,8 +40,8 @@ typedef void (*ngx_http_edugate_fetch_pt)(void *data, ngx_int_t status,
  * Configuration time: an absolute http:// or https:// URL, resolved now.
  * https:// needs edugate_fetch_trusted_certificate: the peer's
  * certificate is verified against it and must name the URL's host.
- * NULL with *err set (for an "invalid ... : %s" message) on a bad URL;
- * NULL with *err NULL when the error is already logged.
+ * NULL with *err saying why (for an "invalid ... \"%V\": %s" message):
+ * a bad URL, a host that does not resolve, TLS not set up.
  */
 ngx_http_edugate_target_t *ngx_http_edugate_target_create(ngx_conf_t *cf,
     ngx_str_t *url, const char **err);

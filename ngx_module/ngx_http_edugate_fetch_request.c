@@ -196,7 +196,7 @@ ngx_http_edugate_fetch_connect(ngx_http_edugate_fetch_ctx_t *f)
         if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
             f->peer.connection = NULL;
             f->error = "connect() failed";
-            f->err = 0;
+            f->err = (rc == NGX_DECLINED) ? ngx_socket_errno : 0;
             continue;
         }
 

@@ -25,14 +25,9 @@ static ngx_int_t ngx_http_edugate_logout_finish(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_edugate_logout_handler(ngx_http_request_t *r)
 {
-    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
     ngx_int_t                      rc;
-    ngx_str_t                      sid;
     const char                    *code;
     ngx_http_edugate_login_ctx_t  *lc;
-    ngx_http_edugate_main_conf_t  *emcf;
-
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -56,25 +51,15 @@ ngx_http_edugate_logout_handler(ngx_http_request_t *r)
         return ngx_http_edugate_login_error(r, NGX_HTTP_BAD_REQUEST, code);
     }
 
-    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
-        || !ngx_http_edugate_sid_valid(&sid))
-    {
-        return ngx_http_edugate_logout_finish(r, NGX_HTTP_OK, NULL);
-    }
+    rc = ngx_http_edugate_session_end(r, ngx_http_edugate_logout_done);
 
-    if (ngx_http_edugate_hash_sid(&sid, hash) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_edugate_session_revoke(r, hash,
-                                         ngx_http_edugate_logout_done);
     if (rc == NGX_OK) {
-        r->main->count++;
         return NGX_DONE;
     }
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "edugate: session_store_unavailable: logout not recorded");
+    if (rc == NGX_DECLINED) {
+        return ngx_http_edugate_logout_finish(r, NGX_HTTP_OK, NULL);
+    }
 
     return ngx_http_edugate_logout_finish(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                           "session_store_unavailable");
@@ -107,22 +92,11 @@ static ngx_int_t
 ngx_http_edugate_logout_finish(ngx_http_request_t *r, ngx_uint_t status,
     const char *code)
 {
-    ngx_str_t                      path, empty;
     ngx_http_edugate_login_ctx_t  *lc;
-    ngx_http_edugate_main_conf_t  *emcf;
 
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
     lc = ngx_http_edugate_login_ctx(r);
 
-    ngx_str_set(&path, "/");
-    ngx_str_null(&empty);
-
-    /* the cookie goes in every case: the browser forgets the session */
-
-    if (ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path, 0,
-                                    0)
-        != NGX_OK)
-    {
+    if (ngx_http_edugate_forget_cookie(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -364,6 +364,13 @@ static ngx_command_t  ngx_http_edugate_commands[] = {
       offsetof(ngx_http_edugate_loc_conf_t, allow_orgs),
       NULL },
 
+    { ngx_string("edugate_allow_clients"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_edugate_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_edugate_loc_conf_t, allow_clients),
+      NULL },
+
       ngx_null_command
 };
 
@@ -604,6 +611,7 @@ ngx_http_edugate_create_loc_conf(ngx_conf_t *cf)
     elcf->protect = NGX_CONF_UNSET;
     elcf->allow_roles = NGX_CONF_UNSET_PTR;
     elcf->allow_orgs = NGX_CONF_UNSET_PTR;
+    elcf->allow_clients = NGX_CONF_UNSET_PTR;
 
     return elcf;
 }
@@ -618,6 +626,8 @@ ngx_http_edugate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->protect, prev->protect, 0);
     ngx_conf_merge_ptr_value(conf->allow_roles, prev->allow_roles, NULL);
     ngx_conf_merge_ptr_value(conf->allow_orgs, prev->allow_orgs, NULL);
+    ngx_conf_merge_ptr_value(conf->allow_clients, prev->allow_clients,
+                             NULL);
 
     return NGX_CONF_OK;
 }

@@ -115,6 +115,7 @@ typedef struct {
     ngx_flag_t            protect;
     ngx_array_t          *allow_roles;      /* ngx_str_t */
     ngx_array_t          *allow_orgs;       /* ngx_str_t */
+    ngx_array_t          *allow_clients;    /* ngx_str_t */
 } ngx_http_edugate_loc_conf_t;
 
 
@@ -145,6 +146,7 @@ typedef struct {
     unsigned              stripped:1;
     unsigned              bearer:1;
     unsigned              keep_claims:1;
+    unsigned              client_token:1;   /* client_credentials */
 } ngx_http_edugate_ctx_t;
 
 
@@ -179,6 +181,11 @@ ngx_int_t ngx_http_edugate_session_revoke(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_set_cookie(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value, ngx_str_t *path, time_t max_age,
     ngx_uint_t strict);
+ngx_int_t ngx_http_edugate_session_end(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler);
+ngx_int_t ngx_http_edugate_forget_cookie(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_session_of_request(ngx_http_request_t *r,
+    ngx_http_edugate_session_handler_pt handler);
 ngx_int_t ngx_http_edugate_cache_init(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_edugate_cache_get(ngx_http_request_t *r, u_char *hash,
     eg_identity_t **id);
@@ -231,7 +238,7 @@ ngx_int_t ngx_http_edugate_login_location(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_login_location_to(ngx_http_request_t *r,
     ngx_str_t *target, ngx_str_t *location);
 
-/* token.c */
+/* keys.c */
 char *ngx_http_edugate_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_edugate_signing_key(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -241,6 +248,10 @@ char *ngx_http_edugate_token_leeway(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_edugate_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_edugate_token_init_conf(ngx_conf_t *cf,
     ngx_http_edugate_main_conf_t *emcf);
+
+/* token.c */
+void ngx_http_edugate_access_policy(ngx_http_request_t *r,
+    eg_jwt_policy_t *policy);
 ngx_int_t ngx_http_edugate_bearer_token(ngx_http_request_t *r,
     ngx_str_t *token);
 ngx_int_t ngx_http_edugate_bearer_lookup(ngx_http_request_t *r,

@@ -81,6 +81,7 @@ typedef struct {
     unsigned                    refreshing:1;
     unsigned                    with_refresh:1;
     unsigned                    bad_logout_uri:1;
+    unsigned                    client_token:1;
 } ngx_http_edugate_oidc_ctx_t;
 
 
@@ -98,6 +99,8 @@ ngx_int_t ngx_http_edugate_oidc_form(ngx_http_request_t *r,
     ngx_str_t *src, eg_form_field_t *fields, ngx_uint_t n);
 ngx_int_t ngx_http_edugate_oidc_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *body, size_t len);
+ngx_int_t ngx_http_edugate_oidc_json_doc(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *doc);
 ngx_int_t ngx_http_edugate_oidc_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *description);
 ngx_int_t ngx_http_edugate_oidc_refuse(ngx_http_request_t *r,
@@ -108,6 +111,8 @@ ngx_int_t ngx_http_edugate_oidc_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *code);
 ngx_int_t ngx_http_edugate_oidc_client_auth(ngx_http_request_t *r,
     eg_form_field_t *client_id, eg_form_field_t *client_secret);
+ngx_int_t ngx_http_edugate_oidc_client_form(ngx_http_request_t *r,
+    ngx_str_t *body, eg_form_field_t *f, ngx_uint_t n, ngx_int_t *answer);
 ngx_int_t ngx_http_edugate_oidc_hash_key(ngx_http_request_t *r,
     ngx_str_t *key, const char *prefix, u_char *text, size_t len);
 u_char *ngx_http_edugate_oidc_log_value(ngx_http_request_t *r,
@@ -121,8 +126,29 @@ ngx_uint_t ngx_http_edugate_oidc_store_reply(ngx_http_request_t *r,
 /* oidc_authorize.c */
 ngx_int_t ngx_http_edugate_oidc_authorize_handler(ngx_http_request_t *r);
 
+/* the fields of a token request; the client's two come last */
+typedef enum {
+    T_GRANT_TYPE = 0,
+    T_CODE,
+    T_REDIRECT_URI,
+    T_VERIFIER,
+    T_REFRESH_TOKEN,
+    T_SCOPE,
+    T_CLIENT_ID,
+    T_CLIENT_SECRET,
+    T_NFIELDS
+} ngx_http_edugate_oidc_tfield_e;
+
 /* oidc_token.c */
 ngx_int_t ngx_http_edugate_oidc_token_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_oidc_invalid_grant(ngx_http_request_t *r,
+    const char *description);
+
+/* oidc_refresh.c */
+ngx_int_t ngx_http_edugate_oidc_refresh_grant(ngx_http_request_t *r,
+    eg_form_field_t *f);
+ngx_int_t ngx_http_edugate_oidc_new_refresh(ngx_http_request_t *r,
+    ngx_http_edugate_oidc_ctx_t *ctx, ngx_str_t *key);
 
 /* oidc_mint.c */
 char *ngx_http_edugate_oidc_mint(ngx_http_request_t *r,

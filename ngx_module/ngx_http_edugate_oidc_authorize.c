@@ -113,13 +113,10 @@ static ngx_int_t
 ngx_http_edugate_oidc_authz_params(ngx_http_request_t *r, ngx_str_t *src)
 {
     ngx_int_t                           rc;
-    ngx_str_t                           sid;
     ngx_uint_t                          i;
     const char                         *error, *description;
     eg_form_field_t                    *f;
-    ngx_http_edugate_ctx_t             *ectx;
     ngx_http_edugate_oidc_ctx_t        *ctx;
-    ngx_http_edugate_main_conf_t       *emcf;
     ngx_http_edugate_oidc_authz_t      *az;
     ngx_http_edugate_oidc_main_conf_t  *ocf;
 
@@ -208,20 +205,10 @@ ngx_http_edugate_oidc_authz_params(ngx_http_request_t *r, ngx_str_t *src)
         return ngx_http_edugate_oidc_authz_error(r, error, description);
     }
 
-    ectx = ngx_http_get_module_ctx(r, ngx_http_edugate_module);
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
-
-    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
-        || !ngx_http_edugate_sid_valid(&sid))
-    {
-        return ngx_http_edugate_oidc_authz_decide(r, NGX_DECLINED);
-    }
-
-    rc = ngx_http_edugate_session_lookup(r, ectx, &sid,
+    rc = ngx_http_edugate_session_of_request(r,
                                          ngx_http_edugate_oidc_authz_resume);
 
     if (rc == NGX_AGAIN) {
-        r->main->count++;
         return NGX_DONE;
     }
 
@@ -246,6 +233,12 @@ ngx_http_edugate_oidc_authz_check(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
     f = az->f;
+
+    if (!(ctx->client->grants & EG_OIDC_GRANT_CODE)) {
+        *description = "this client may not use the authorization code "
+                       "grant";
+        return "unauthorized_client";
+    }
 
     if (f[F_REQUEST].seen) {
         *description = "request objects are not supported";

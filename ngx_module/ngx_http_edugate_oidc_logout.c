@@ -69,18 +69,15 @@ ngx_http_edugate_oidc_end_body(ngx_http_request_t *r, ngx_str_t *body)
 static ngx_int_t
 ngx_http_edugate_oidc_end(ngx_http_request_t *r, ngx_str_t *src)
 {
-    u_char                             hash[NGX_HTTP_EDUGATE_HASH_LEN];
     ngx_int_t                          rc;
-    ngx_str_t                          sid, hint;
+    ngx_str_t                          hint;
     eg_form_field_t                    f[L_NFIELDS];
     const eg_oidc_client_t            *c;
     ngx_http_edugate_oidc_ctx_t       *ctx;
-    ngx_http_edugate_main_conf_t      *emcf;
     ngx_http_edugate_oidc_main_conf_t *ocf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
     ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     ngx_memzero(f, sizeof(f));
     f[L_HINT].name = "id_token_hint";
@@ -157,27 +154,13 @@ ngx_http_edugate_oidc_end(ngx_http_request_t *r, ngx_str_t *src)
         }
     }
 
-    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
-        || !ngx_http_edugate_sid_valid(&sid))
-    {
-        return ngx_http_edugate_oidc_end_finish(r, 1);
-    }
+    rc = ngx_http_edugate_session_end(r, ngx_http_edugate_oidc_end_done);
 
-    if (ngx_http_edugate_hash_sid(&sid, hash) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_edugate_session_revoke(r, hash,
-                                         ngx_http_edugate_oidc_end_done);
     if (rc == NGX_OK) {
-        r->main->count++;
         return NGX_DONE;
     }
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "edugate: session_store_unavailable: logout not recorded");
-
-    return ngx_http_edugate_oidc_end_finish(r, 0);
+    return ngx_http_edugate_oidc_end_finish(r, rc == NGX_DECLINED);
 }
 
 
@@ -267,23 +250,13 @@ ngx_http_edugate_oidc_end_done(ngx_http_request_t *r, redisReply *reply)
 static ngx_int_t
 ngx_http_edugate_oidc_end_finish(ngx_http_request_t *r, ngx_uint_t ok)
 {
-    ngx_str_t                      path, empty, location;
+    ngx_str_t                      location;
     eg_oidc_param_t                params[1];
     ngx_http_edugate_oidc_ctx_t   *ctx;
-    ngx_http_edugate_main_conf_t  *emcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
-    ngx_str_set(&path, "/");
-    ngx_str_null(&empty);
-
-    /* the browser forgets the session whatever Redis answered */
-
-    if (ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path, 0,
-                                    0)
-        != NGX_OK)
-    {
+    if (ngx_http_edugate_forget_cookie(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -127,12 +127,19 @@ ngx_http_edugate_oidc_claims(ngx_http_request_t *r,
 
     eg_oidc_scope_string(ctx->scopes, scope);
 
-    if (json_object_set_new(c, "aud",
+    if (ctx->client_token
+        && json_object_set_new(c, "gty", json_string("client_credentials"))
+           != 0)
+    {
+        goto failed;
+    }
+
+    if ((scope[0] && json_object_set_new(c, "scope", json_string(scope)) != 0)
+        || json_object_set_new(c, "aud",
                             json_string((char *) emcf->token_audience.data))
-        != 0
+           != 0
         || json_object_set_new(c, "client_id", json_string(g->client_id))
            != 0
-        || json_object_set_new(c, "scope", json_string(scope)) != 0
         || json_object_set_new(c, "jti", json_string((char *) jti)) != 0
         || json_object_set_new(c, "exp",
                                json_integer(now + ocf->access_ttl))
@@ -157,12 +164,9 @@ ngx_int_t
 ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
     ngx_http_edugate_oidc_ctx_t *ctx)
 {
-    char                               *at, *idt, *text;
+    char                               *at, *idt;
     char                                scope[EG_OIDC_SCOPE_MAX];
-    u_char                             *body;
-    size_t                              len;
     json_t                             *doc;
-    ngx_int_t                           rc;
     ngx_http_edugate_oidc_main_conf_t  *ocf;
 
     ocf = ngx_http_get_module_main_conf(r, ngx_http_edugate_oidc_module);
@@ -184,12 +188,18 @@ ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
 
     eg_oidc_scope_string(ctx->scopes, scope);
 
-    doc = json_pack("{s:s, s:s, s:I, s:s}",
+    doc = json_pack("{s:s, s:s, s:I}",
                     "access_token", at, "token_type", "Bearer",
-                    "expires_in", (json_int_t) ocf->access_ttl,
-                    "scope", scope);
+                    "expires_in", (json_int_t) ocf->access_ttl);
 
     free(at);
+
+    if (doc != NULL && scope[0]
+        && json_object_set_new(doc, "scope", json_string(scope)) != 0)
+    {
+        json_decref(doc);
+        doc = NULL;
+    }
 
     if (doc != NULL && idt != NULL
         && json_object_set_new(doc, "id_token", json_string(idt)) != 0)
@@ -209,25 +219,5 @@ ngx_http_edugate_oidc_token_response(ngx_http_request_t *r,
         doc = NULL;
     }
 
-    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = ngx_strlen(text);
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(body, text, len);
-    free(text);
-
-    rc = ngx_http_edugate_oidc_json(r, NGX_HTTP_OK, body, len);
-
-    return rc;
+    return ngx_http_edugate_oidc_json_doc(r, NGX_HTTP_OK, doc);
 }

@@ -109,9 +109,6 @@ ngx_http_edugate_oidc_userinfo_resume(ngx_http_request_t *r, ngx_int_t rc)
 static ngx_int_t
 ngx_http_edugate_oidc_userinfo_answer(ngx_http_request_t *r, ngx_int_t rc)
 {
-    char                    *text;
-    u_char                  *body;
-    size_t                   len;
     json_t                  *out, *v;
     ngx_uint_t               i;
     const char              *scope;
@@ -174,25 +171,7 @@ ngx_http_edugate_oidc_userinfo_answer(ngx_http_request_t *r, ngx_int_t rc)
         }
     }
 
-    text = json_dumps(out, JSON_COMPACT);
-    json_decref(out);
-
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = ngx_strlen(text);
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(body, text, len);
-    free(text);
-
-    return ngx_http_edugate_oidc_json(r, NGX_HTTP_OK, body, len);
+    return ngx_http_edugate_oidc_json_doc(r, NGX_HTTP_OK, out);
 }
 
 
@@ -233,23 +212,7 @@ ngx_http_edugate_oidc_revoke_body(ngx_http_request_t *r, ngx_str_t *body)
     f[2].name = "client_id";
     f[3].name = "client_secret";
 
-    rc = ngx_http_edugate_oidc_form(r, body, f, 4);
-
-    if (rc == NGX_DECLINED) {
-        rc = ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_request",
-                                         "malformed or repeated parameter");
-        goto done;
-    }
-
-    if (rc != NGX_OK) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        goto done;
-    }
-
-    rc = ngx_http_edugate_oidc_client_auth(r, &f[2], &f[3]);
-    if (rc != NGX_OK) {
-        rc = ngx_http_edugate_oidc_refusal(r, rc);
+    if (ngx_http_edugate_oidc_client_form(r, body, f, 4, &rc) != NGX_OK) {
         goto done;
     }
 
@@ -333,13 +296,7 @@ ngx_http_edugate_oidc_revoke_access(ngx_http_request_t *r,
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
-    ngx_memzero(&policy, sizeof(eg_jwt_policy_t));
-    policy.algs = EG_JWT_ALGS_ALL;
-    policy.iss = (const char *) emcf->issuer.data;
-    policy.aud = (const char *) emcf->token_audience.data;
-    policy.typ = "at+jwt";
-    policy.leeway = emcf->token_leeway;
-    policy.now = ngx_time();
+    ngx_http_edugate_access_policy(r, &policy);
 
     jrc = eg_jwt_verify(emcf->keyset, &policy, (const char *) token->data,
                         token->len, &claims);

@@ -7,11 +7,6 @@
  * whatever becomes of that redemption, and leaves a marker naming the
  * grant it started; a second redemption finds the marker and revokes the
  * grant, so tokens issued to whoever redeemed first stop working too.
- *
- * Refresh tokens rotate: each use marks the presented token used and
- * hands out its successor in the same family (the grant).  A used token
- * presented again means one of two holders is not the client: the whole
- * family is revoked.
  */
 
 
@@ -25,17 +20,6 @@
 #include "eg_codec.h"
 
 
-typedef enum {
-    T_GRANT_TYPE = 0,
-    T_CODE,
-    T_REDIRECT_URI,
-    T_VERIFIER,
-    T_REFRESH_TOKEN,
-    T_CLIENT_ID,
-    T_CLIENT_SECRET,
-    T_SCOPE,
-    T_NFIELDS
-} ngx_http_edugate_oidc_tfield_e;
 
 
 static void ngx_http_edugate_oidc_token_body(ngx_http_request_t *r,
@@ -50,14 +34,9 @@ static ngx_int_t ngx_http_edugate_oidc_record(ngx_http_request_t *r,
     ngx_http_edugate_oidc_ctx_t *ctx);
 static void ngx_http_edugate_oidc_recorded(ngx_http_request_t *r,
     redisReply *reply);
-static ngx_int_t ngx_http_edugate_oidc_refresh_grant(ngx_http_request_t *r,
+static ngx_int_t ngx_http_edugate_oidc_client_grant(ngx_http_request_t *r,
     eg_form_field_t *f);
-static void ngx_http_edugate_oidc_rotated(ngx_http_request_t *r,
-    redisReply *reply);
-static ngx_int_t ngx_http_edugate_oidc_new_refresh(ngx_http_request_t *r,
-    ngx_http_edugate_oidc_ctx_t *ctx, ngx_str_t *key);
-static ngx_int_t ngx_http_edugate_oidc_invalid_grant(ngx_http_request_t *r,
-    const char *description);
+static ngx_int_t ngx_http_edugate_oidc_unauthorized(ngx_http_request_t *r);
 
 
 /* KEYS: code, used marker.  ARGV: grant id, marker TTL, revocation TTL */
@@ -97,31 +76,6 @@ static const char  ngx_http_edugate_oidc_record_lua[] =
     "return 1\n";
 
 
-/*
- * KEYS: presented refresh token, its successor.  ARGV: client,
- * revocation TTL, requested scope bits (0: as granted).
- */
-static const char  ngx_http_edugate_oidc_rotate_lua[] =
-    "local t = redis.call('HMGET', KEYS[1], 'g', 'c', 'u', 'r', 'x', 's')\n"
-    "if not t[1] then return {0} end\n"
-    "if t[2] ~= ARGV[1] then return {4} end\n"
-    "local rk = 'eg:revoked:grant:' .. t[1]\n"
-    "if redis.call('EXISTS', rk) == 1 then return {3} end\n"
-    "if t[3] ~= '0' then\n"
-    "  redis.call('SET', rk, '1', 'EX', ARGV[2])\n"
-    "  return {2, t[1]}\n"
-    "end\n"
-    "local want = tonumber(ARGV[3])\n"
-    "if want ~= 0 and bit.band(tonumber(t[6]), want) ~= want then\n"
-    "  return {5}\n"
-    "end\n"
-    "redis.call('HSET', KEYS[1], 'u', '1')\n"
-    "redis.call('HSET', KEYS[2], 'g', t[1], 'c', t[2], 'u', '0',\n"
-    "           'r', t[4], 'x', t[5], 's', t[6])\n"
-    "redis.call('EXPIREAT', KEYS[2], t[5])\n"
-    "return {1, t[1], t[4], t[5], t[6]}\n";
-
-
 ngx_int_t
 ngx_http_edugate_oidc_token_handler(ngx_http_request_t *r)
 {
@@ -141,13 +95,14 @@ ngx_http_edugate_oidc_token_handler(ngx_http_request_t *r)
 static void
 ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
 {
-    ngx_int_t         rc;
-    ngx_uint_t        i;
-    eg_form_field_t  *f;
+    ngx_int_t                     rc;
+    ngx_uint_t                    i;
+    eg_form_field_t              *f;
+    ngx_http_edugate_oidc_ctx_t  *ctx;
 
     static const char  *names[] = {
         "grant_type", "code", "redirect_uri", "code_verifier",
-        "refresh_token", "client_id", "client_secret", "scope"
+        "refresh_token", "scope", "client_id", "client_secret"
     };
 
     f = ngx_pcalloc(r->pool, T_NFIELDS * sizeof(eg_form_field_t));
@@ -160,24 +115,9 @@ ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
         f[i].name = names[i];
     }
 
-    rc = ngx_http_edugate_oidc_form(r, body, f, T_NFIELDS);
-
-    if (rc == NGX_DECLINED) {
-        rc = ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
-                                         "invalid_request",
-                                         "malformed or repeated parameter");
-        goto done;
-    }
-
-    if (rc != NGX_OK) {
-        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        goto done;
-    }
-
-    rc = ngx_http_edugate_oidc_client_auth(r, &f[T_CLIENT_ID],
-                                           &f[T_CLIENT_SECRET]);
-    if (rc != NGX_OK) {
-        rc = ngx_http_edugate_oidc_refusal(r, rc);
+    if (ngx_http_edugate_oidc_client_form(r, body, f, T_NFIELDS, &rc)
+        != NGX_OK)
+    {
         goto done;
     }
 
@@ -190,21 +130,33 @@ ngx_http_edugate_oidc_token_body(ngx_http_request_t *r, ngx_str_t *body)
         goto done;
     }
 
+    if ((f[T_GRANT_TYPE].len == 18
+         && ngx_strncmp(f[T_GRANT_TYPE].value, "authorization_code", 18)
+            == 0)
+        || (f[T_GRANT_TYPE].len == 13
+            && ngx_strncmp(f[T_GRANT_TYPE].value, "refresh_token", 13) == 0))
+    {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+        if (!(ctx->client->grants & EG_OIDC_GRANT_CODE)) {
+            rc = ngx_http_edugate_oidc_unauthorized(r);
+            goto done;
+        }
+
+        rc = (f[T_GRANT_TYPE].len == 18)
+             ? ngx_http_edugate_oidc_code_grant(r, f)
+             : ngx_http_edugate_oidc_refresh_grant(r, f);
+        goto done;
+    }
+
     if (f[T_GRANT_TYPE].len == 18
-        && ngx_strncmp(f[T_GRANT_TYPE].value, "authorization_code", 18) == 0)
+        && ngx_strncmp(f[T_GRANT_TYPE].value, "client_credentials", 18) == 0)
     {
-        rc = ngx_http_edugate_oidc_code_grant(r, f);
+        rc = ngx_http_edugate_oidc_client_grant(r, f);
         goto done;
     }
 
-    if (f[T_GRANT_TYPE].len == 13
-        && ngx_strncmp(f[T_GRANT_TYPE].value, "refresh_token", 13) == 0)
-    {
-        rc = ngx_http_edugate_oidc_refresh_grant(r, f);
-        goto done;
-    }
-
-    /* checklist row 25: password, client_credentials, implicit ... */
+    /* checklist row 25: password, implicit, device code ... */
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "edugate: unsupported_grant_type: \"%s\"",
@@ -553,225 +505,76 @@ ngx_http_edugate_oidc_recorded(ngx_http_request_t *r, redisReply *reply)
 }
 
 
+/*
+ * client_credentials (RFC 6749 4.4): a token for the client itself, with
+ * "sub" its client_id and "gty" saying so, so that it is never taken for
+ * a person; no scope, no refresh token, nothing in Redis.
+ */
+
 static ngx_int_t
-ngx_http_edugate_oidc_refresh_grant(ngx_http_request_t *r,
+ngx_http_edugate_oidc_client_grant(ngx_http_request_t *r,
     eg_form_field_t *f)
 {
-    u_char                         rttl[NGX_TIME_T_LEN];
-    u_char                         bits[NGX_INT_T_LEN];
-    size_t                         len[8];
-    eg_str_t                       bad;
-    unsigned                       want;
-    ngx_str_t                      key, next;
-    const char                    *argv[8];
-    ngx_http_edugate_oidc_ctx_t   *ctx;
-    ngx_http_edugate_main_conf_t  *emcf;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
-    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
-
-    if (!f[T_REFRESH_TOKEN].seen) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: invalid_request: no refresh_token (client "
-                      "\"%V\")", &ctx->client->id);
-        return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_request",
-                                           "refresh_token is missing");
-    }
-
-    if (f[T_REFRESH_TOKEN].len != EG_OIDC_CODE_LEN
-        || !eg_is_b64url(f[T_REFRESH_TOKEN].value, f[T_REFRESH_TOKEN].len))
-    {
-        return ngx_http_edugate_oidc_invalid_grant(r,
-                                             "malformed refresh token");
-    }
-
-    want = 0;
-
-    if (f[T_SCOPE].seen
-        && eg_oidc_scope_parse(f[T_SCOPE].value, f[T_SCOPE].len, &want, &bad)
-           != 0)
-    {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: invalid_scope: \"%s\" in a refresh by "
-                      "client \"%V\"",
-                      ngx_http_edugate_oidc_log_value(r, f[T_SCOPE].value,
-                                                      f[T_SCOPE].len),
-                      &ctx->client->id);
-        return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "invalid_scope",
-                                           "unknown or malformed scope");
-    }
-
-    ctx->refreshing = 1;
-    ctx->scopes = want;
-
-    if (ngx_http_edugate_oidc_hash_key(r, &key, NGX_HTTP_EDUGATE_OIDC_RT_KEY,
-                                       f[T_REFRESH_TOKEN].value,
-                                       f[T_REFRESH_TOKEN].len)
-        != NGX_OK
-        || ngx_http_edugate_oidc_new_refresh(r, ctx, &next) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0] = "EVAL";
-    len[0] = 4;
-    argv[1] = ngx_http_edugate_oidc_rotate_lua;
-    len[1] = sizeof(ngx_http_edugate_oidc_rotate_lua) - 1;
-    argv[2] = "2";
-    len[2] = 1;
-    argv[3] = (const char *) key.data;
-    len[3] = key.len;
-    argv[4] = (const char *) next.data;
-    len[4] = next.len;
-    argv[5] = (const char *) ctx->client->id.data;
-    len[5] = ctx->client->id.len;
-    argv[6] = (const char *) rttl;
-    len[6] = ngx_sprintf(rttl, "%T", emcf->grant_ttl) - rttl;
-    argv[7] = (const char *) bits;
-    len[7] = ngx_sprintf(bits, "%ui", (ngx_uint_t) want) - bits;
-
-    return ngx_http_edugate_oidc_redis(r, ngx_http_edugate_oidc_rotated, 8,
-                                       argv, len);
-}
-
-
-static void
-ngx_http_edugate_oidc_rotated(ngx_http_request_t *r, redisReply *reply)
-{
-    ngx_int_t                     n;
-    redisReply                  **e;
     eg_oidc_grant_t              *g;
     ngx_http_edugate_oidc_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
 
-    if (!ngx_http_edugate_oidc_store_reply(r, reply, REDIS_REPLY_ARRAY,
-                                           "refresh token rotation"))
-    {
-        return;
+    if (!(ctx->client->grants & EG_OIDC_GRANT_CLIENT)) {
+        return ngx_http_edugate_oidc_unauthorized(r);
     }
 
-    e = reply->element;
-
-    if (reply->elements == 0 || e[0]->type != REDIS_REPLY_INTEGER) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    switch (e[0]->integer) {
-
-    case 1:
-        break;
-
-    case 2:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "edugate: invalid_grant: refresh token reused by "
-                      "client \"%V\": its whole family is revoked",
-                      &ctx->client->id);
-        ngx_http_finalize_request(r,
-            ngx_http_edugate_oidc_invalid_grant(r,
-                                          "refresh token already used"));
-        return;
-
-    case 3:
+    if (f[T_SCOPE].seen && f[T_SCOPE].len) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: invalid_grant: refresh token of a revoked "
-                      "grant (client \"%V\")", &ctx->client->id);
-        ngx_http_finalize_request(r,
-            ngx_http_edugate_oidc_invalid_grant(r, "the grant is revoked"));
-        return;
-
-    case 4:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "edugate: invalid_grant: refresh token of another "
-                      "client presented by client \"%V\"",
-                      &ctx->client->id);
-        ngx_http_finalize_request(r,
-            ngx_http_edugate_oidc_invalid_grant(r,
-                               "the refresh token belongs to another client"));
-        return;
-
-    case 5:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: invalid_scope: refresh by client \"%V\" "
-                      "asks for more than was granted", &ctx->client->id);
-        ngx_http_finalize_request(r,
-            ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
-                                        "invalid_scope",
-                                        "more scope than was granted"));
-        return;
-
-    default:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edugate: invalid_grant: unknown or expired refresh "
-                      "token (client \"%V\")", &ctx->client->id);
-        ngx_http_finalize_request(r,
-            ngx_http_edugate_oidc_invalid_grant(r,
-                                        "unknown or expired refresh token"));
-        return;
+                      "edugate: invalid_scope: client \"%V\" asked for a "
+                      "scope with client_credentials", &ctx->client->id);
+        return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_scope",
+                                           "client tokens have no scope");
     }
 
-    if (reply->elements != 5 || e[1]->type != REDIS_REPLY_STRING
-        || e[1]->len != EG_OIDC_GID_LEN || e[2]->type != REDIS_REPLY_STRING
-        || e[3]->type != REDIS_REPLY_STRING
-        || e[4]->type != REDIS_REPLY_STRING)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    g = ngx_palloc(r->pool, sizeof(eg_oidc_grant_t));
+    g = ngx_pcalloc(r->pool, sizeof(eg_oidc_grant_t));
     if (g == NULL
-        || eg_oidc_grant_decode(g, e[2]->str, e[2]->len) != 0)
+        || eg_random_b64url(ctx->gid, EG_OIDC_GID_BYTES) != 0)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "edugate: internal_error: unreadable refresh token "
-                      "record");
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(ctx->gid, e[1]->str, EG_OIDC_GID_LEN);
-    ctx->gid[EG_OIDC_GID_LEN] = '\0';
+    ngx_memcpy(g->client_id, ctx->client->id.data, ctx->client->id.len);
+    ngx_memcpy(g->identity.uid, ctx->client->id.data, ctx->client->id.len);
+    g->identity.auth_time = ngx_time();
+
     ctx->grant = g;
-
-    if (ctx->scopes == 0) {
-        n = ngx_atoi((u_char *) e[4]->str, e[4]->len);
-        ctx->scopes = (n == NGX_ERROR) ? g->scopes : (unsigned) n;
-    }
-
-    ctx->with_refresh = 1;
+    ctx->scopes = 0;
+    ctx->client_token = 1;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "edugate: oidc: refresh of \"%s\" by client \"%V\" "
-                  "(grant %s)", g->identity.uid, &ctx->client->id, ctx->gid);
+                  "edugate: oidc: client token issued to client \"%V\"",
+                  &ctx->client->id);
 
-    ngx_http_finalize_request(r,
-                              ngx_http_edugate_oidc_token_response(r, ctx));
+    return ngx_http_edugate_oidc_token_response(r, ctx);
 }
 
 
-/* a fresh refresh token in ctx->refresh and the Redis key it will have */
-
 static ngx_int_t
-ngx_http_edugate_oidc_new_refresh(ngx_http_request_t *r,
-    ngx_http_edugate_oidc_ctx_t *ctx, ngx_str_t *key)
+ngx_http_edugate_oidc_unauthorized(ngx_http_request_t *r)
 {
-    if (eg_random_b64url(ctx->refresh, EG_OIDC_CODE_BYTES) != 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "edugate: RAND_bytes() failed");
-        return NGX_ERROR;
-    }
+    ngx_http_edugate_oidc_ctx_t  *ctx;
 
-    return ngx_http_edugate_oidc_hash_key(r, key,
-                                          NGX_HTTP_EDUGATE_OIDC_RT_KEY,
-                                          ctx->refresh, EG_OIDC_CODE_LEN);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_oidc_module);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: unauthorized_client: client \"%V\" may not use "
+                  "this grant type", &ctx->client->id);
+
+    return ngx_http_edugate_oidc_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "unauthorized_client",
+                                       "this client may not use this grant "
+                                       "type");
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_edugate_oidc_invalid_grant(ngx_http_request_t *r,
     const char *description)
 {

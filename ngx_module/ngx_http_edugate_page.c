@@ -90,6 +90,21 @@ static ngx_http_edugate_message_t  ngx_http_edugate_messages[] = {
     { "invalid_service",
       "此应用未在统一身份认证中登记，无法登录。",
       "This application is not registered with the sign-in service." },
+    { "plugin_timeout",
+      "应用接入服务响应超时，请稍后再试。",
+      "The application's adapter did not answer in time. "
+      "Try again later." },
+    { "plugin_error",
+      "应用接入服务出错，请联系管理员。",
+      "The application's adapter failed. Please contact the "
+      "administrator." },
+    { "plugin_disabled",
+      "应用接入服务已停用，请联系管理员。",
+      "The application's adapter is disabled. Please contact the "
+      "administrator." },
+    { "client_not_allowed",
+      "此应用的令牌不能访问这里。",
+      "This application's token is not accepted here." },
     { "invalid_client",
       "此应用未在统一身份认证中登记，无法登录。",
       "This application is not registered with the sign-in service." },

@@ -21,6 +21,7 @@
 
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_oidc.h"
+#include "ngx_http_edugate_cas.h"
 
 
 static void ngx_http_edugate_rp_member(ngx_log_t *log, u_char *hash,
@@ -92,7 +93,24 @@ ngx_http_edugate_rp_member(ngx_log_t *log, u_char *hash, u_char *m,
         return;
     }
 
-    (void) b;
+    if (sp - m == 3 && ngx_strncmp(m, "cas", 3) == 0) {
+        sp = ngx_strlchr(a.data, last, ' ');
+        if (sp == NULL) {
+            return;
+        }
+
+        b.data = sp + 1;
+        b.len = last - b.data;
+        a.len = sp - a.data;
+
+        if (ngx_http_edugate_cas_slo(log, &b, &a) == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "edugate: logout: CAS service \"%V\" is no longer "
+                          "registered for single logout", &b);
+        }
+
+        return;
+    }
 
     ngx_log_error(NGX_LOG_WARN, log, 0,
                   "edugate: logout: unknown participant \"%*s\"",

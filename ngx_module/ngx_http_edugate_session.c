@@ -385,6 +385,98 @@ ngx_http_edugate_session_revoke(ngx_http_request_t *r, u_char *hash,
 }
 
 
+/*
+ * Ends the session the request's cookie names.  NGX_OK: the request is
+ * held until handler runs; NGX_DECLINED: there was no session to end;
+ * NGX_ERROR: Redis is down (logged).
+ */
+
+ngx_int_t
+ngx_http_edugate_session_end(ngx_http_request_t *r,
+    ngx_http_edugate_redis_pt handler)
+{
+    u_char                         hash[NGX_HTTP_EDUGATE_HASH_LEN];
+    ngx_str_t                      sid;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
+        || !ngx_http_edugate_sid_valid(&sid))
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_edugate_hash_sid(&sid, hash) == NGX_OK
+        && ngx_http_edugate_session_revoke(r, hash, handler) == NGX_OK)
+    {
+        r->main->count++;
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "edugate: session_store_unavailable: logout not recorded");
+
+    return NGX_ERROR;
+}
+
+
+/* the browser forgets its session, whatever became of it in Redis */
+
+ngx_int_t
+ngx_http_edugate_forget_cookie(ngx_http_request_t *r)
+{
+    ngx_str_t                      path, empty;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ngx_str_set(&path, "/");
+    ngx_str_null(&empty);
+
+    return ngx_http_edugate_set_cookie(r, &emcf->cookie_name, &empty, &path,
+                                       0, 0);
+}
+
+
+/*
+ * The session the request's cookie names: NGX_DECLINED without a
+ * well-formed cookie, else as ngx_http_edugate_session_lookup() (with
+ * NGX_AGAIN the request is held until handler runs).
+ */
+
+ngx_int_t
+ngx_http_edugate_session_of_request(ngx_http_request_t *r,
+    ngx_http_edugate_session_handler_pt handler)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      sid;
+    ngx_http_edugate_ctx_t        *ctx;
+    ngx_http_edugate_main_conf_t  *emcf;
+
+    emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+
+    ctx = ngx_http_edugate_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK
+        || !ngx_http_edugate_sid_valid(&sid))
+    {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_edugate_session_lookup(r, ctx, &sid, handler);
+
+    if (rc == NGX_AGAIN) {
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
 ngx_int_t
 ngx_http_edugate_set_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value, ngx_str_t *path, time_t max_age, ngx_uint_t strict)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""EduGate benchmark: what edugate_protect costs per request (`make bench`).
+"""EduGate benchmark: what edugate_protect costs per request, and how many
+token requests the OpenID Connect provider answers per core (`make bench`).
 
 Starts, in a temp dir on free 127.0.0.1 ports, a private redis-server,
 slapd with the demo directory and two nginx instances with the EduGate
@@ -14,13 +15,38 @@ module, then measures with wrk (2 threads, 50 connections, --latency):
                    without "jti": checked locally, no Redis
   (e) /api/        the same with a token holding a "jti": every request
                    asks Redis whether it is revoked
+  (f) /oauth2/token  grant_type=authorization_code: every request redeems
+                   another code, made beforehand by /oauth2/authorize
+                   with the benchmark user's session and PKCE S256
+  (g) /oauth2/token  grant_type=refresh_token: every request presents a
+                   refresh token and gets its successor (rotation)
 
 The RSA key of (d) and (e) is made by openssl in the temp dir and loaded
 with edugate_signing_key; the tokens are minted once at start with PyJWT,
-their kid read from the gateway's JWKS.
+their kid read from the gateway's JWKS.  The gateway's issuer is its own
+origin.
+
+(f) and (g) authenticate the client with client_secret_basic and get an
+RS256 access token, an RS256 ID token and a refresh token in every
+answer; they are reported in requests/s per core, that is divided by the
+number of nginx workers (a worker is a single-threaded process: one
+worker, one core).  Codes and refresh tokens are single use, so wrk runs
+Lua scripts (token_code.lua, token_refresh.lua) that never send one
+twice, fed by token_bench.py: a short probe run of (f) says how many
+codes a run needs, and before each run the pool of codes is topped up to
+1.5 times that; (g) keeps per wrk thread a queue of refresh tokens of at
+least four times as many families as the thread has connections, and
+queues each successor as it arrives.  A thread left with nothing to send
+asks for /bench/none-left (410), never for a used code or token; a reuse
+would be answered 400 (and revoke the family): either makes the run
+invalid.  Before measuring, the flows are checked once from Python: the
+tokens verify with PyJWT against the JWKS, and a second redemption of a
+code or refresh token is refused.  The error log is at level info, so
+each token answer also writes its audit line, as in a deployment that
+keeps them.
 
 Each scenario gets a short warm-up, then its duration is split into
-rounds run in turn (a b c d e a b c d e ...); figures are medians over
+rounds run in turn (a b c d e f g a b ...); figures are medians over
 the rounds and ratios compare rounds run seconds apart, so a change in
 the machine's load during the run does not favour one scenario.  Every
 response must be 2xx: wrk counts 3xx as success, so the statuses are read
@@ -40,6 +66,9 @@ code is 0 even when a target is missed, and 1 only when the benchmark
 itself could not run (daemon failed, wrong status codes, wrk missing).
 
     python3 tests/bench/bench.py --module build/ngx_http_edugate_module.so
+
+The default run (7 scenarios of 2 + 10 s, the code and refresh token
+preparation, 200 logins) takes under two minutes.
 """
 
 import argparse
@@ -66,13 +95,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 import servers  # noqa: E402
 from servers import (DEMO_ACCOUNTS, HarnessError, HttpClient,  # noqa: E402
                      Nginx, RedisServer, Slapd, free_port)
+import token_bench  # noqa: E402
+from token_bench import CodeFeed, FeedError, RefreshFeed  # noqa: E402
 
 TARGET_RPS_RATIO = 0.85
 TARGET_P99_OVERHEAD_MS = 1.0
 BENCH_USER = "stu01"
 COOKIE_NAME = "edugate_session"
-# Any fixed issuer will do: tokens are only ever checked by this gateway.
-ISSUER = "https://edugate.bench.test"
 JWKS_PATH = "/.well-known/jwks.json"
 TOKEN_LIFETIME = 3600
 IDENTITY_FIELDS = ("name", "roles", "org", "org_path", "level", "school",
@@ -102,6 +131,13 @@ http {
     edugate_issuer       @ISSUER@;
     edugate_signing_key  @SIGNING_KEY@;
 @SESSION_CACHE@
+    # The relying party of scenarios f and g.  Codes live long enough to
+    # be made before the runs that redeem them.
+    edugate_oidc_client    @CLIENT_ID@ secret=@CLIENT_SECRET@
+                           redirect_uri=@REDIRECT_URI@
+                           scopes=openid,profile,edu,offline_access;
+    edugate_oidc_code_ttl  10m;
+
     upstream bench_backend {
         server     127.0.0.1:@BACKEND_PORT@;
         keepalive  64;
@@ -150,6 +186,20 @@ http {
             edugate_protect  on;
             proxy_pass       http://bench_backend;
         }
+
+        location = @AUTHORIZE_PATH@ {
+            edugate_oidc_authorize;
+        }
+
+        location = @TOKEN_PATH@ {
+            edugate_oidc_token;
+        }
+
+        # asked for by a wrk thread of f or g that has nothing left to
+        # send: never a 2xx, so such a run does not count
+        location = @NONE_LEFT_PATH@ {
+            return 410;
+        }
     }
 }
 """
@@ -167,10 +217,21 @@ class BenchError(Exception):
     """The benchmark could not produce a valid measurement."""
 
 
+def issuer_of(port):
+    """The gateway's own origin: the OIDC endpoints are found there."""
+    return "http://127.0.0.1:%d" % port
+
+
 def conf_text(ports, listen_port, backend_port, front_log, cache_off,
               signing_key):
     values = {
-        "ISSUER": ISSUER,
+        "ISSUER": issuer_of(listen_port),
+        "CLIENT_ID": token_bench.CLIENT_ID,
+        "CLIENT_SECRET": token_bench.CLIENT_SECRET,
+        "REDIRECT_URI": token_bench.REDIRECT_URI,
+        "AUTHORIZE_PATH": token_bench.AUTHORIZE_PATH,
+        "TOKEN_PATH": token_bench.TOKEN_PATH,
+        "NONE_LEFT_PATH": token_bench.NONE_LEFT_PATH,
         "SIGNING_KEY": str(signing_key),
         "JWKS_PATH": JWKS_PATH,
         "REDIS_PORT": str(ports["redis"]),
@@ -245,13 +306,17 @@ class Wrk:
         self.connections = connections
         self.proc = None
 
-    def run(self, url, seconds, headers=None):
+    def run(self, url, seconds, headers=None, script=None, script_args=()):
         cmd = [self.binary, "-t", str(self.threads),
                "-c", str(self.connections), "-d", "%ds" % seconds,
                "--latency", "--timeout", "5s"]
         for name, value in (headers or {}).items():
             cmd += ["-H", "%s: %s" % (name, value)]
+        if script is not None:
+            cmd += ["-s", str(script)]
         cmd.append(url)
+        if script_args:
+            cmd += ["--"] + list(script_args)
         # its own process group: a Ctrl-C reaches this script, which then
         # stops wrk itself
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -368,12 +433,12 @@ def learn_kid(port, key_pem):
                      % port)
 
 
-def mint_token(key_pem, kid, user, jti=None):
+def mint_token(key_pem, kid, issuer, user, jti=None):
     """An RS256 access token (RFC 9068) with the identity of a demo
     person; the claims use the same names as a session."""
     acct = DEMO_ACCOUNTS[user]
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": ISSUER, "sub": user, "iat": now,
+    claims = {"iss": issuer, "aud": issuer, "sub": user, "iat": now,
               "exp": now + TOKEN_LIFETIME, "client_id": "bench"}
     for f in IDENTITY_FIELDS:
         if acct.get(f) is not None:
@@ -413,7 +478,8 @@ def check_revocation_lookup(port, rc, key_pem, kid):
     rc.set(rkey, "1", ex=60)
     try:
         r = HttpClient(port).get(
-            "/api/", headers=bearer(mint_token(key_pem, kid, BENCH_USER,
+            "/api/", headers=bearer(mint_token(key_pem, kid,
+                                               issuer_of(port), BENCH_USER,
                                                jti)), cookies=False)
     finally:
         rc.delete(rkey)
@@ -428,9 +494,13 @@ def check_revocation_lookup(port, rc, key_pem, kid):
 
 
 class Scenario:
-    """One URL measured in several rounds; figures summed over rounds."""
+    """One URL measured in several rounds; figures summed over rounds.
 
-    def __init__(self, key, label, port, path, headers, want_user, log):
+    A feed (token_bench.py) gives every wrk run of the scenario its Lua
+    script and input, and reads back what the run did with them."""
+
+    def __init__(self, key, label, port, path, headers, want_user, log,
+                 feed=None):
         self.key = key
         self.label = label
         self.port = port
@@ -438,6 +508,7 @@ class Scenario:
         self.headers = headers
         self.want_user = want_user
         self.log = log
+        self.feed = feed
         self.rounds = []
         self.problems = []
 
@@ -460,16 +531,40 @@ class Scenario:
             mine[field] - theirs[field]
             for mine, theirs in zip(self.rounds, other.rounds))
 
+    def wrk_run(self, wrk, seconds, mark=False):
+        """wrk's output; with mark, only the run's requests will be read
+        from the access log, not those a feed made to prepare it."""
+        script, script_args = None, ()
+        if self.feed is not None:
+            script, script_args = self.feed.prepare(seconds)
+        if mark:
+            self.log.mark()
+        return wrk.run(self.url, seconds, self.headers, script,
+                       script_args)
+
     def run_round(self, wrk, seconds, warmup, connections, verbose, out):
         if warmup > 0:
-            wrk.run(self.url, warmup, self.headers)
-        self.log.mark()
-        text = wrk.run(self.url, seconds, self.headers)
+            text = self.wrk_run(wrk, warmup)
+            if self.feed is not None:
+                # a warm-up is not measured; it only hands back what it
+                # did not use
+                self.feed.collect(text)
+        text = self.wrk_run(wrk, seconds, mark=True)
         r = parse_wrk(text)
         statuses, users = self.log.since_mark()
         if verbose:
-            out("\n".join("    | " + line for line in text.splitlines()))
+            out("\n".join("    | " + line for line in text.splitlines()
+                          if not line.startswith("bench-token ")))
         problems = []
+        if self.feed is not None:
+            problems += self.feed.collect(
+                text, statuses.get("200", 0) * 1000.0 / r["elapsed_ms"])
+            if statuses.get("400"):
+                # the token endpoint's answer to a used or expired code
+                # and to a used refresh token (which revokes its family)
+                problems.append("%d token requests refused with 400: a "
+                                "code or refresh token was reused or "
+                                "had expired" % statuses["400"])
         if r["non_2xx_3xx"]:
             problems.append("wrk counted %d non-2xx/3xx responses"
                             % r["non_2xx_3xx"])
@@ -503,13 +598,39 @@ class Scenario:
         self.rounds.append(r)
         self.problems += problems
         out("  %-2s round %d  %8.0f req/s   p50 %6.3f ms   p99 %6.3f ms   "
-            "max %7.3f ms   %7d requests, %s%s"
+            "max %7.3f ms   %7d requests, %s%s%s"
             % (self.key, len(self.rounds), r["rps"], r["p50_ms"],
                r["p99_ms"], r["max_ms"], r["requests"],
-               "all 2xx" if not problems else "NOT ALL 2xx",
-               " (%d in flight at the end)" % closed if closed else ""))
+               "all 2xx" if not problems else "NOT VALID",
+               " (%d in flight at the end)" % closed if closed else "",
+               "; " + self.feed.note() if self.feed is not None else ""))
         for p in problems:
             out("     FAILED RUN: " + p)
+
+
+def probe_code_rate(scenario, wrk, out):
+    """Sets how many codes the runs of f need: a short run on a first
+    batch, grown while the batch runs out before the end."""
+    feed = scenario.feed
+    codes = token_bench.PROBE_CODES
+    for _ in range(4):
+        feed.top_up(codes - len(feed.pool))
+        text = scenario.wrk_run(wrk, token_bench.PROBE_SECONDS, mark=True)
+        r = parse_wrk(text)
+        statuses, _ = scenario.log.since_mark()
+        problems = feed.collect(text)
+        if feed.starved:
+            codes *= 4
+            continue
+        if problems or set(statuses) - {"200", "499"}:
+            raise BenchError("the probe of f failed: %s; statuses %s"
+                             % ("; ".join(problems), statuses))
+        feed.rate = statuses.get("200", 0) * 1000.0 / r["elapsed_ms"]
+        out("  probe of f: %.0f codes redeemed per second, %d codes made "
+            "so far" % (feed.rate, feed.made))
+        return
+    raise BenchError("the probe of f still ran out of codes with %d"
+                     % codes)
 
 
 def redis_used_memory(rc):
@@ -567,14 +688,17 @@ def main(argv=None):
     ap.add_argument("--duration", type=int, default=10,
                     help="seconds per measurement (default 10)")
     ap.add_argument("--rounds", type=int, default=5,
-                    help="rounds per scenario, interleaved a b c d e "
-                    "a b c d e ... (default 5; the duration is split "
+                    help="rounds per scenario, interleaved a b ... g "
+                    "a b ... g ... (default 5; the duration is split "
                     "between them)")
     ap.add_argument("--warmup", type=int, default=2,
                     help="warm-up seconds before the first round of each "
                     "scenario (default 2)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--families", type=int, default=0,
+                    help="refresh token families of scenario g (default "
+                    "and minimum: 4 per connection)")
     ap.add_argument("--sessions", type=int, default=200,
                     help="logins for the Redis memory figure")
     ap.add_argument("--keep", action="store_true",
@@ -586,6 +710,12 @@ def main(argv=None):
     def out(line=""):
         print(line, flush=True)
 
+    if args.threads < 1 or args.connections < args.threads \
+            or args.connections % args.threads:
+        sys.stderr.write("bench: --connections must be a multiple of "
+                         "--threads\n")
+        return 1
+    families = max(args.families, 4 * args.connections)
     module = Path(args.module).resolve()
     if not module.is_file():
         sys.stderr.write("bench: the EduGate module %s does not exist; "
@@ -642,8 +772,9 @@ def main(argv=None):
 
         cookie = cookie_header(login(cached.port))
         kid = learn_kid(cached.port, key_pem)
-        token = bearer(mint_token(key_pem, kid, BENCH_USER))
-        token_jti = bearer(mint_token(key_pem, kid, BENCH_USER,
+        issuer = issuer_of(cached.port)
+        token = bearer(mint_token(key_pem, kid, issuer, BENCH_USER))
+        token_jti = bearer(mint_token(key_pem, kid, issuer, BENCH_USER,
                                       "bench-" + os.urandom(8).hex()))
         check_target(cached.port, "/plain/", None, "")
         check_target(cached.port, "/apps/echo/", cookie, BENCH_USER)
@@ -651,6 +782,18 @@ def main(argv=None):
         check_target(cached.port, "/api/", token, BENCH_USER)
         check_target(cached.port, "/api/", token_jti, BENCH_USER)
         check_revocation_lookup(cached.port, redis.client(), key_pem, kid)
+        sub = token_bench.check_flows(cached.port, cookie, issuer,
+                                      HttpClient(cached.port)
+                                      .get(JWKS_PATH).json())
+        if sub != BENCH_USER:
+            raise BenchError("the ID token names %r, not %s"
+                             % (sub, BENCH_USER))
+        code_feed = CodeFeed(cached.port, cookie, args.threads,
+                             args.connections, tmp / "codes")
+        refresh_feed = RefreshFeed(cached.port, cookie, args.threads,
+                                   args.connections, tmp / "refresh",
+                                   families)
+        token_headers = token_bench.token_headers()
 
         scenarios = [
             Scenario("a", "/plain/       no EduGate", cached.port,
@@ -667,6 +810,12 @@ def main(argv=None):
             Scenario("e", "/api/         bearer RS256 + jti (Redis)",
                      cached.port, "/api/", token_jti, BENCH_USER,
                      cached.front_log),
+            Scenario("f", "/oauth2/token authorization_code",
+                     cached.port, token_bench.TOKEN_PATH, token_headers,
+                     None, cached.front_log, code_feed),
+            Scenario("g", "/oauth2/token refresh_token",
+                     cached.port, token_bench.TOKEN_PATH, token_headers,
+                     None, cached.front_log, refresh_feed),
         ]
         out("\nScenarios (same session cookie for b and c, an access "
             "token of %s for d and e):" % BENCH_USER)
@@ -680,6 +829,15 @@ def main(argv=None):
             "claims once, then reuses them for edugate_session_cache;")
         out("  e: its jti makes every request ask Redis whether the token "
             "is revoked.")
+        out("  f, g: the token endpoint, client_secret_basic; every answer "
+            "holds an RS256 access")
+        out("  token, an RS256 ID token and a new refresh token.  f redeems "
+            "a different code made")
+        out("  beforehand by /oauth2/authorize each time (two Redis scripts);"
+            " g rotates %d refresh" % families)
+        out("  token families, never sending a token twice (one Redis "
+            "script).")
+        probe_code_rate(scenarios[5], wrk, out)
         rounds = max(1, args.rounds)
         seconds = max(1, round(args.duration / rounds))
         out("\nMeasuring: %d interleaved rounds of %ds per scenario, "
@@ -690,7 +848,7 @@ def main(argv=None):
                              args.connections, args.verbose, out)
 
         failed = [sc.key for sc in scenarios if sc.problems]
-        a, b, c, d, e = scenarios
+        a, b, c, d, e, f, g = scenarios
         ratio_b = b.ratio_to(a)
         ratio_c = c.ratio_to(a)
         ratio_d = d.ratio_to(a)
@@ -703,7 +861,7 @@ def main(argv=None):
             "p99 overheads")
         out("compare rounds run one after the other")
         out("  %-45s %10s %10s" % ("", "req/s", "p99 ms"))
-        for sc in scenarios:
+        for sc in scenarios[:5]:
             out("  %s  %-42s %10.0f %10.3f" % (sc.key, sc.label,
                                                 sc.median("rps"),
                                                 sc.median("p99_ms")))
@@ -725,6 +883,25 @@ def main(argv=None):
             % (over_d, TARGET_P99_OVERHEAD_MS,
                verdict(over_d < TARGET_P99_OVERHEAD_MS)))
         out("  p99 overhead e-a  %+.3f ms   (no target)" % over_e)
+        out("\nToken endpoint: per core = req/s / %d nginx worker%s (a "
+            "worker is one single-threaded"
+            % (args.workers, "" if args.workers == 1 else "s"))
+        out("process: one worker is one core)")
+        out("  %-45s %10s %10s %10s" % ("", "req/s", "per core",
+                                        "p99 ms"))
+        for sc in (f, g):
+            out("  %s  %-42s %10.0f %10.0f %10.3f"
+                % (sc.key, sc.label, sc.median("rps"),
+                   sc.median("rps") / args.workers, sc.median("p99_ms")))
+        out("  the p99 is mostly waiting in line: %d connections share the "
+            "worker%s" % (args.connections,
+                          "" if args.workers == 1 else "s"))
+        out("  f used %d of the %d codes made%s; g made %d refresh "
+            "token families, %d at a time" % (
+                code_feed.made - len(code_feed.pool) - code_feed.expired,
+                code_feed.made, ", %d thrown away as too old"
+                % code_feed.expired if code_feed.expired else "",
+                refresh_feed.made, families))
         if failed:
             out("  these figures are NOT valid: see FAILED RUN above")
 
@@ -744,7 +921,7 @@ def main(argv=None):
     except Stop:
         out("\nbench: interrupted")
         rc = 130
-    except (BenchError, HarnessError, OSError) as e:
+    except (BenchError, FeedError, HarnessError, OSError) as e:
         sys.stderr.write("bench: %s\n" % e)
         rc = 1
     finally:

@@ -6,6 +6,8 @@ Every request is answered with JSON describing what arrived:
     {"path": "/apps/echo/x?y=1", "method": "GET",
      "headers": {"x-edugate-user": "stu01", ...},
      "cookies": ["other_app_cookie"],
+     "all_headers": [["Host", "..."], ["X-Edugate-User", "stu01"], ...],
+     "cookie_lines": ["other_app_cookie=1"],
      "authorization_present": false,
      "identity": {"user": "stu01", "name": "张小明", "roles": ["student"],
                   "org": "3137000001", "org_path": "370000/.../3137000001",
@@ -110,6 +112,8 @@ class EchoHandler(BaseHTTPRequestHandler):
                              "path": self.path,
                              "method": self.command,
                              "headers": headers,
+                             "all_headers": [[k, v] for k, v
+                                             in self.headers.items()],
                              "authorization_present":
                                  self._authorization_present()}, head)
             return
@@ -118,6 +122,9 @@ class EchoHandler(BaseHTTPRequestHandler):
             "method": self.command,
             "headers": headers,
             "cookies": self._cookie_names(),
+            # every header as it arrived, for what vendor plugins add
+            "all_headers": [[k, v] for k, v in self.headers.items()],
+            "cookie_lines": self.headers.get_all("Cookie") or [],
             "authorization_present": self._authorization_present(),
             "body_length": body_length,
             "identity": self._identity(headers),

@@ -1,8 +1,9 @@
 """Throwaway daemons for the EduGate tests and demo.
 
-RedisServer, Slapd, EchoBackend and Nginx each run one real daemon in the
-foreground as a child process, in its own process group, listening on
-127.0.0.1 only, with every file it writes inside the directory it is given.
+RedisServer, Slapd, EchoBackend, NotifyService, OidcPortal, CasApp and
+Nginx each run one real daemon in the foreground as a child process, in
+its own process group, listening on 127.0.0.1 only, with every file it
+writes inside the directory it is given.
 They are stopped by PID, never by name, so a system-wide redis, slapd or
 nginx is never touched.
 
@@ -34,7 +35,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO / "conf" / "demo"
-ECHO_APP = Path(__file__).resolve().parent / "echo_app.py"
+HARNESS = Path(__file__).resolve().parent
+ECHO_APP = HARNESS / "echo_app.py"
+PORTAL_APP = HARNESS / "oidc_portal.py"
+CAS_APP = HARNESS / "cas_app.py"
+NOTIFY_APP = HARNESS / "notify_app.py"
+VENDOR_APP = HARNESS / "vendor_apps.py"
+PLUGIN_BUILD = REPO / "build" / "plugins"
 
 NGINX_BIN = os.environ.get("EDUGATE_NGINX", "/usr/sbin/nginx")
 SLAPD_BIN = "/usr/sbin/slapd"
@@ -466,6 +473,205 @@ class EchoBackend(Daemon):
 
     def command(self):
         return [sys.executable, str(ECHO_APP), "--port", str(self.port)]
+
+
+def plugin_args(vendor):
+    """The published demo arguments of a plugin (its fixtures/args)."""
+    args = {}
+    path = REPO / "plugins" / vendor / "fixtures" / "args"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            args[key] = value
+    return args
+
+
+# What the vendor demo applications serve: the examples of the data
+# standard, as the plugins' fixtures hold them.
+VENDOR_DATA = {
+    "smartcampus": REPO / "plugins" / "smartcampus" / "fixtures" /
+    "students" / "roster-5.1.json",
+    "yuejuan": REPO / "plugins" / "yuejuan" / "fixtures" / "results" /
+    "scores-5.2.xml",
+}
+
+# People the vendors already know under their own ids; anyone else gets
+# a pairwise id.  Demo data only.
+DEMO_IDMAP = {
+    ("smartcampus", "stu01"): "sc-10001",
+    ("smartcampus", "tea01"): "sc-T0001",
+    ("yuejuan", "stu01"): "yj-250302017",
+}
+
+DEMO_PAIRWISE_SECRET = "edugate-demo-pairwise-secret-not-for-production"
+
+
+class VendorBackend(Daemon):
+    """tests/harness/vendor_apps.py for one vendor."""
+
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, vendor):
+        self.name = vendor
+        super().__init__(tmpdir, port)
+        self.vendor = vendor
+        self.secret = plugin_args(vendor)["secret"]
+
+    def command(self):
+        return [sys.executable, str(VENDOR_APP), "--vendor", self.vendor,
+                "--port", str(self.port), "--secret", self.secret,
+                "--data", str(VENDOR_DATA[self.vendor])]
+
+
+def seed_idmap(redis_client):
+    """The demo's vendor ids, both ways (eg:idmap:<vendor>:uid|vid:...)."""
+    for (vendor, uid), vid in DEMO_IDMAP.items():
+        redis_client.set("eg:idmap:%s:uid:%s" % (vendor, uid), vid)
+        redis_client.set("eg:idmap:%s:vid:%s" % (vendor, vid), uid)
+
+
+def vendor_demo_conf(ports, plugin_dir=PLUGIN_BUILD):
+    """(http, server) parts of nginx.conf for the two vendor adapters,
+    ports: {"smartcampus": port, "yuejuan": port}."""
+    sc = plugin_args("smartcampus")
+    yj = plugin_args("yuejuan")
+    http = """
+    # Vendor adapters.  A vendor's app sees the person under the vendor's
+    # own id (eg:idmap:<vendor>:uid:<uid> in Redis) or, when it has none,
+    # under a pairwise id derived from this secret (demo value).
+    edugate_pairwise_secret  %s;
+    edugate_plugin  smartcampus %s/smartcampus.so
+                    secret=%s tenant=%s;
+    edugate_plugin  yuejuan %s/yuejuan.so secret=%s ttl=%s;
+""" % (DEMO_PAIRWISE_SECRET, plugin_dir, sc["secret"], sc["tenant"],
+       plugin_dir, yj["secret"], yj["ttl"])
+    server = """
+        # Vendor applications: one login, each sees its own user id.
+        location /apps/smartcampus/ {
+            edugate_vendor  smartcampus;
+            proxy_pass      http://127.0.0.1:%d;
+        }
+
+        location /apps/yuejuan/ {
+            edugate_vendor  yuejuan;
+            proxy_pass      http://127.0.0.1:%d;
+        }
+""" % (ports["smartcampus"], ports["yuejuan"])
+    return http, server
+
+
+class NotifyService(Daemon):
+    """tests/harness/notify_app.py: a service the gateway calls back (CAS
+    single logout, proxy callback); it records every request it gets.
+
+    status: what it answers; stall: it accepts connections and never
+    answers; tls: (cert, key) for HTTPS; pgt_file: it also keeps the
+    pgtIou/pgtId pairs it is sent, as AuthCAS's proxy mode reads them.
+    """
+
+    name = "notify"
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, status=200, stall=False, tls=None,
+                 pgt_file=False):
+        super().__init__(tmpdir, port)
+        self.status = status
+        self.stall = stall
+        self.tls = tls
+        self.record = self.dir / "requests.jsonl"
+        self.pgt_file = self.dir / "pgt.txt" if pgt_file else None
+
+    def url(self, path="/"):
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http",
+                                        self.port, path)
+
+    def command(self):
+        cmd = [sys.executable, str(NOTIFY_APP), "--port", str(self.port),
+               "--record", str(self.record), "--status", str(self.status)]
+        if self.stall:
+            cmd.append("--stall")
+        if self.tls:
+            cmd += ["--tls", str(self.tls[0]), str(self.tls[1])]
+        if self.pgt_file:
+            cmd += ["--pgt-file", str(self.pgt_file)]
+        return cmd
+
+    def requests(self):
+        try:
+            text = self.record.read_text(encoding="utf-8")
+        except OSError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line]
+
+    def wait_requests(self, count=1, timeout=5.0):
+        """The requests received, once there are at least `count`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.requests()
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
+
+
+def self_signed_cert(directory, name, san="IP:127.0.0.1"):
+    """(cert, key) paths of a throwaway self-signed P-256 certificate for
+    the subjectAltName `san`, written into directory as name.pem and
+    name.key.  Needs openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise HarnessError("openssl is not installed "
+                           "(tests/tools/install-deps.sh)")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / (name + ".pem"), directory / (name + ".key")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2",
+                    "-subj", "/CN=" + name, "-addext",
+                    "subjectAltName=" + san],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class OidcPortal(Daemon):
+    """tests/harness/oidc_portal.py: the demo OpenID Connect clients
+    (demo-portal at /, demo-spa at /spa/) of the gateway at issuer."""
+
+    name = "portal"
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, issuer, client_secret=None):
+        super().__init__(tmpdir, port)
+        self.issuer = issuer
+        self.client_secret = client_secret
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def command(self):
+        return [sys.executable, str(PORTAL_APP), "--port", str(self.port),
+                "--issuer", self.issuer]
+
+    def environment(self):
+        env = dict(os.environ)
+        if self.client_secret is not None:
+            env["DEMO_PORTAL_SECRET"] = self.client_secret
+        return env
+
+
+class CasApp(Daemon):
+    """tests/harness/cas_app.py: the demo CAS application, a client of
+    the CAS server at cas_url (the gateway's .../cas)."""
+
+    name = "cas-app"
+    start_timeout = 10.0
+
+    def __init__(self, tmpdir, port, cas_url):
+        super().__init__(tmpdir, port)
+        self.cas_url = cas_url
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def command(self):
+        return [sys.executable, str(CAS_APP), "--port", str(self.port),
+                "--cas", self.cas_url]
 
 
 def _sanitizer_runtime(name):

@@ -13,8 +13,17 @@ in pytest's temp dir (tests/harness/servers.py starts them).
     gateway                   the demo config, shared by a test module
     gateway_factory(...)      the demo config with extra directives, on the
                               shared servers or on private ones (one test)
+    notify_factory(...)       a service the gateway calls back, recording
+                              what it receives (one test)
     client(port)              a cookie-keeping HTTP client (no redirects)
     login(client, user, pw)   GET the form, POST it; returns the POST response
+    plugin_path(name)         build/plugins/<name>.so (make plugins)
+    test_plugin(variant)      build/test-plugins/<variant>.so (make
+                              test-plugins), the loader's failure cases
+    plugin_check              build/edugate-plugin-check, or
+                              $EDUGATE_PLUGIN_CHECK
+    trusted_dir               a directory under build/ that only its owner
+                              may write (plugins are refused from /tmp)
 
 After every test, every nginx that ran during it is checked: an [alert],
 [emerg] or sanitizer report in its logs fails the test.  Login-failure
@@ -24,7 +33,9 @@ each test, since all tests log in from the same address.
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -34,10 +45,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 
 import servers  # noqa: E402
-from servers import (EchoBackend, HttpClient, Nginx, RedisServer,  # noqa
-                     Slapd, free_port, nginx_demo_conf)
+from servers import (EchoBackend, HttpClient, Nginx,  # noqa
+                     NotifyService, RedisServer, Slapd, free_port,
+                     nginx_demo_conf)
 
 DEFAULT_MODULE = servers.REPO / "build" / "ngx_http_edugate_module.so"
+PLUGIN_DIR = servers.REPO / "build" / "plugins"
+TEST_PLUGIN_DIR = servers.REPO / "build" / "test-plugins"
 
 
 class _NginxWatch:
@@ -188,6 +202,23 @@ def slapd_factory(tmp_path):
         s.stop()
 
 
+@pytest.fixture
+def notify_factory(tmp_path):
+    """notify_factory(status=200, stall=False, tls=None, pgt_file=False)
+    -> started NotifyService, stopped after the test."""
+    started = []
+
+    def make(**kw):
+        s = NotifyService(tmp_path / ("notify%d" % len(started)),
+                          free_port(), **kw)
+        started.append(s)
+        return s.start()
+
+    yield make
+    for s in started:
+        s.stop()
+
+
 @pytest.fixture(scope="session")
 def module_path():
     path = Path(os.environ.get("EDUGATE_MODULE") or DEFAULT_MODULE)
@@ -320,3 +351,51 @@ def do_login(client, user, password, return_to="/apps/echo/"):
 def login():
     """login(client, user, password, return_to="/apps/echo/")"""
     return do_login
+
+
+@pytest.fixture(scope="session")
+def plugin_path():
+    """plugin_path(name) -> build/plugins/<name>.so, or the test skips."""
+
+    def find(name):
+        path = PLUGIN_DIR / (name + ".so")
+        if not path.is_file():
+            pytest.skip("plugin not built: %s (run `make plugins`)" % path)
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def test_plugin():
+    """test_plugin(variant) -> build/test-plugins/<variant>.so."""
+
+    def find(variant):
+        path = TEST_PLUGIN_DIR / (variant + ".so")
+        if not path.is_file():
+            pytest.skip("test plugin not built: %s (run `make "
+                        "test-plugins`)" % path)
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def plugin_check():
+    path = Path(os.environ.get("EDUGATE_PLUGIN_CHECK")
+                or servers.REPO / "build" / "edugate-plugin-check")
+    if not path.is_file():
+        pytest.skip("edugate-plugin-check not built: %s (run `make`)" % path)
+    return path
+
+
+@pytest.fixture
+def trusted_dir():
+    """A fresh directory under build/ (mode 0755), removed afterwards."""
+    base = servers.REPO / "build" / "test-scratch"
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)
+    path = Path(tempfile.mkdtemp(dir=base))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

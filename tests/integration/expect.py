@@ -18,6 +18,23 @@ FORM = "application/x-www-form-urlencoded"
 
 SID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
+# The test-only plugins (tests/plugins/test_plugin.c) that the loader
+# refuses, with its reason: nginx -t and edugate-plugin-check say the same
+# (init_fail is loaded with mode=loose).
+LOADER_REFUSALS = [
+    ("no_entry", 'no "edugate_plugin_entry" symbol: not an EduGate plugin'),
+    ("abi_major", "built for ABI 2.0, the gateway has ABI 1.0 (the major "
+                  "versions must be equal)"),
+    ("abi_minor", "built for ABI 1.99, newer than the gateway's ABI 1.0"),
+    ("size", "descriptor is 88 bytes, ABI 1.0 has 80 (built with another "
+             "edugate_plugin.h?)"),
+    ("host_size", "host table is 256 bytes for the plugin, ABI 1.0 has 264 "
+                  "(built with another edugate_plugin.h?)"),
+    ("null_name", "descriptor has no name"),
+    ("init_fail", 'init failed: mode must be "strict" or "lax", not '
+                  '"loose"'),
+]
+
 
 def sha256_hex(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -50,6 +50,11 @@ CAS_LOCATIONS = """
         location = /cas/p3/serviceValidate {
             edugate_cas_service_validate 3;
         }
+        location = /cas/proxyValidate     { edugate_cas_proxy_validate; }
+        location = /cas/p3/proxyValidate  {
+            edugate_cas_proxy_validate 3;
+        }
+        location = /cas/proxy             { edugate_cas_proxy; }
         location = /cas/logout            { edugate_cas_logout; }
 """
 
@@ -111,7 +116,8 @@ def schema_valid(body):
 
 
 def parse(body):
-    """{"user", "attrs": {name: [values]}} or {"code", "text"}."""
+    """{"user", "attrs": {name: [values]}, "pgt": IOU or None, "proxies":
+    [URLs]} or {"code", "text"}."""
     root = etree.fromstring(body)
     assert root.tag == "{%s}serviceResponse" % CAS_NS
     ok = root.find("cas:authenticationSuccess", NS)
@@ -121,7 +127,10 @@ def parse(body):
         for el in (node if node is not None else []):
             attrs.setdefault(etree.QName(el).localname, []).append(el.text)
         return {"user": ok.find("cas:user", NS).text,
-                "attrs": attrs if node is not None else None}
+                "attrs": attrs if node is not None else None,
+                "pgt": ok.findtext("cas:proxyGrantingTicket", None, NS),
+                "proxies": [p.text for p in
+                            ok.findall("cas:proxies/cas:proxy", NS)]}
     fail = root.find("cas:authenticationFailure", NS)
     assert fail is not None, body
     return {"code": fail.get("code"), "text": fail.text}
@@ -137,7 +146,7 @@ def validate(n, ticket, service=SERVICE, path="/cas/p3/serviceValidate",
         query += "&ticket=" + q(ticket)
     r = HttpClient(n.port).get(path + "?" + query.lstrip("&") + extra)
     assert r.header("Cache-Control") == "no-store"
-    if path.endswith("serviceValidate"):
+    if path.endswith("Validate"):
         assert r.header("Content-Type") == "application/xml; charset=UTF-8"
         schema_valid(r.body)
         r.cas = parse(r.body)

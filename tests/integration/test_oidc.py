@@ -507,8 +507,8 @@ def test_two_authentication_methods_refused(op, signed_in):
     expect_error(r, 400, "invalid_request", want_json=True)
 
 
-@pytest.mark.parametrize("grant", ["password", "client_credentials",
-                                   "implicit", "urn:ietf:params:oauth:"
+@pytest.mark.parametrize("grant", ["password", "implicit",
+                                   "urn:ietf:params:oauth:"
                                    "grant-type:jwt-bearer", ""])
 def test_unsupported_grant_types(op, grant):
     r = op.token({"grant_type": grant, "username": "stu01",
@@ -1098,3 +1098,122 @@ def test_wrong_token_as_id_token_hint(op, signed_in, which):
     expect_error(r, 400, "invalid_post_logout_redirect_uri")
     assert r.location is None
     expect_log(op.watch, "invalid_id_token_hint")
+
+
+# ---- client_credentials ----------------------------------------------------------
+
+VENDOR = ("vendor-a", "vendor-a-secret-0123")
+
+CLIENT_HTTP = """
+    edugate_oidc_client vendor-a secret=vendor-a-secret-0123
+        grant_types=client_credentials;
+    edugate_oidc_client vendor-b secret=vendor-b-secret-0123
+        grant_types=client_credentials,authorization_code
+        redirect_uri=http://127.0.0.1:8084/cb;
+"""
+
+CLIENT_SERVER = """
+        location /vendor-api/ {
+            edugate_allow_clients vendor-a;
+            proxy_pass http://127.0.0.1:%d;
+        }
+        location /both/ {
+            edugate_protect on;
+            edugate_allow_clients vendor-a;
+            proxy_pass http://127.0.0.1:%d;
+        }
+"""
+
+
+@pytest.fixture
+def cc_op(gateway_factory, keys, echo):  # noqa: F811
+    port = free_port()
+    issuer = "http://127.0.0.1:%d" % port
+    n = gateway_factory(
+        extra_http=oidc_http(issuer, keys["rsa1"].path, CLIENT_HTTP),
+        extra_server=OIDC_SERVER % echo.port
+        + CLIENT_SERVER % (echo.port, echo.port), port=port)
+    return Provider(n, issuer)
+
+
+def client_token(p, client=VENDOR, **fields):
+    f = {"grant_type": "client_credentials"}
+    f.update(fields)
+    return p.token(f, client=client)
+
+
+def test_client_credentials_token(cc_op, login):
+    r = client_token(cc_op)
+    assert r.status == 200, r.text
+    doc = json.loads(r.text)
+    assert set(doc) == {"access_token", "token_type", "expires_in"}
+    claims = cc_op.verify(doc["access_token"], cc_op.issuer, typ="at+jwt")
+    assert claims["sub"] == "vendor-a" and claims["client_id"] == "vendor-a"
+    assert claims["gty"] == "client_credentials"
+    assert "scope" not in claims and "name" not in claims
+    at = {"Authorization": "Bearer " + doc["access_token"]}
+
+    b = cc_op.browser()
+    r = b.get("/vendor-api/x", headers=at)
+    assert r.status == 200, r.text
+    assert json.loads(r.text)["headers"]["x-edugate-user"] == "vendor-a"
+    assert b.get("/both/x", headers=at).status == 200
+
+    # never taken for a person
+    r = b.get("/apps/api/x", headers=dict(at, Accept="application/json"))
+    expect_error(r, 403, "client_not_allowed", want_json=True)
+    expect_log(cc_op.watch, "client_not_allowed", 'the token of client '
+               '"vendor-a"')
+    assert cc_op.userinfo(doc["access_token"]).status == 403
+
+    # a person's session: fine where people are welcome, not elsewhere
+    login(b, "stu01", "Stu01-Passw0rd")
+    assert b.get("/both/x").status == 200
+    r = b.get("/vendor-api/x", headers={"Accept": "application/json"})
+    expect_error(r, 403, "access_denied", want_json=True)
+
+    # revocable like any access token of ours
+    cred = base64.b64encode(("%s:%s" % VENDOR).encode()).decode()
+    r = b.post_form("/oauth2/revoke", {"token": doc["access_token"]},
+                    headers={"Authorization": "Basic " + cred})
+    assert r.status == 200
+    r = b.get("/vendor-api/x", headers=dict(at, Accept="application/json"))
+    assert r.status == 401
+
+
+def test_client_credentials_refusals(cc_op):
+    """Checklist row 25: clients without the grant, public clients."""
+    r = client_token(cc_op, client=(PORTAL, PORTAL_SECRET))
+    expect_error(r, 400, "unauthorized_client", want_json=True)
+    expect_log(cc_op.watch, "unauthorized_client")
+    r = cc_op.token({"grant_type": "client_credentials"},
+                    client=(SPA, None), how="post")
+    expect_error(r, 400, "unauthorized_client", want_json=True)
+    r = client_token(cc_op, scope="openid")
+    expect_error(r, 400, "invalid_scope", want_json=True)
+    r = client_token(cc_op, client=(VENDOR[0], "wrong-secret-000000"))
+    expect_error(r, 401, "invalid_client", want_json=True)
+    # a client_credentials-only client has no code flow
+    r = cc_op.token({"grant_type": "refresh_token",
+                     "refresh_token": "a" * 43}, client=VENDOR)
+    expect_error(r, 400, "unauthorized_client", want_json=True)
+    # one with both grants gets its token
+    assert client_token(cc_op, client=("vendor-b",
+                                       "vendor-b-secret-0123")).status == 200
+    doc = json.loads(cc_op.browser().get(
+        "/.well-known/openid-configuration").text)
+    assert "client_credentials" in doc["grant_types_supported"]
+
+
+def test_client_credentials_needs_a_confidential_client(module_path,
+                                                        tmp_path, keys,
+                                                        demo_conf):
+    from servers import Nginx
+    port = free_port()
+    conf = demo_conf(port, oidc_http(
+        "http://127.0.0.1:%d" % port, keys["rsa1"].path,
+        "    edugate_oidc_client pub public grant_types=client_credentials;"
+        "\n"), OIDC_SERVER % 1)
+    rc, out = Nginx(tmp_path / "t", port, module_path, conf).test_config(
+        conf)
+    assert rc != 0 and "cannot use client_credentials" in out, out

@@ -307,6 +307,39 @@ test_long_password_kept_whole(void **state)
 }
 
 
+/* one value on its own, as in HTTP Basic credentials (RFC 6749 2.3.1) */
+
+static void
+test_decode_one_value(void **state)
+{
+    size_t         n;
+    unsigned char  out[32];
+
+    (void) state;
+
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "a%3Ab+c",
+                                    7, &n), 0);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out, "a:b c", 5);
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "%41", 3,
+                                    &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "%00", 3,
+                                    &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "%4", 2,
+                                    &n), -1);
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "%", 1,
+                                    &n), -1);
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "%zz", 3,
+                                    &n), -1);
+    assert_int_equal(eg_form_decode(out, (const unsigned char *) "", 0,
+                                    &n), 0);
+    assert_int_equal(n, 0);
+}
+
+
 static void
 test_strerror(void **state)
 {
@@ -334,6 +367,7 @@ main(void)
         cmocka_unit_test(test_broken_escapes),
         cmocka_unit_test(test_separators),
         cmocka_unit_test(test_long_password_kept_whole),
+        cmocka_unit_test(test_decode_one_value),
         cmocka_unit_test(test_strerror),
     };
 

@@ -183,6 +183,24 @@ test_head(void **state)
            "\r\n";
     assert_part(buf, n, want);
     free(buf);
+
+    /* an empty POST: its length, and no empty Content-Type */
+
+    buf = malloc(eg_http_head_len(4, 1, 9, 0));
+    assert_non_null(buf);
+
+    n = eg_http_head(buf, "POST", U("/"), 1, U("a.example"), 9, NULL, 0, 0);
+    assert_true(n <= eg_http_head_len(4, 1, 9, 0));
+
+    want = "POST / HTTP/1.1\r\n"
+           "Host: a.example\r\n"
+           "User-Agent: EduGate\r\n"
+           "Accept: */*\r\n"
+           "Connection: close\r\n"
+           "Content-Length: 0\r\n"
+           "\r\n";
+    assert_part(buf, n, want);
+    free(buf);
 }
 
 

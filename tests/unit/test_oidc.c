@@ -2,7 +2,7 @@
  * Pins the OIDC provider's nginx-free rules: scope lists, what a
  * registered redirect URI may be and that matching is byte-exact, PKCE
  * S256 (with the RFC 7636 appendix B example), the authorization
- * response URL, form decoding, client secrets, the grant record and the
+ * response URL, client secrets, the grant record and the
  * claims each scope releases.
  */
 
@@ -68,6 +68,18 @@ test_scope_parse(void **state)
 
     assert_int_equal(eg_oidc_scope_string(0, buf), 0);
     assert_string_equal(buf, "");
+
+    assert_int_equal(eg_oidc_grant_types_parse(
+                         U("client_credentials,authorization_code"), 37,
+                         &bits), 0);
+    assert_int_equal(bits, EG_OIDC_GRANT_CODE | EG_OIDC_GRANT_CLIENT);
+    assert_int_equal(eg_oidc_grant_types_parse(U("client_credentials"), 18,
+                                               &bits), 0);
+    assert_int_equal(bits, EG_OIDC_GRANT_CLIENT);
+    assert_int_equal(eg_oidc_grant_types_parse(U("password"), 8, &bits), -1);
+    assert_int_equal(eg_oidc_grant_types_parse(U("implicit,"), 9, &bits),
+                     -1);
+    assert_int_equal(eg_oidc_grant_types_parse(U(""), 0, &bits), -1);
 }
 
 
@@ -195,24 +207,6 @@ test_redirect(void **state)
     n = eg_oidc_redirect(buf, U("https://app.example/cb?a=1"), 26, p, 2);
     buf[n] = '\0';
     assert_string_equal(buf, "https://app.example/cb?a=1&code=abc");
-}
-
-
-static void
-test_form_decode(void **state)
-{
-    unsigned char  out[32];
-
-    (void) state;
-
-    assert_int_equal(eg_oidc_form_decode(out, U("a%3Ab+c"), 7), 5);
-    assert_memory_equal(out, "a:b c", 5);
-    assert_int_equal(eg_oidc_form_decode(out, U("%41"), 3), 1);
-    assert_int_equal(eg_oidc_form_decode(out, U("%4"), 2), -1);
-    assert_int_equal(eg_oidc_form_decode(out, U("%"), 1), -1);
-    assert_int_equal(eg_oidc_form_decode(out, U("%zz"), 3), -1);
-    assert_int_equal(eg_oidc_form_decode(out, U("a%00b"), 5), -1);
-    assert_int_equal(eg_oidc_form_decode(out, U(""), 0), 0);
 }
 
 
@@ -386,7 +380,6 @@ main(void)
         cmocka_unit_test(test_origin_and_registered),
         cmocka_unit_test(test_pkce),
         cmocka_unit_test(test_redirect),
-        cmocka_unit_test(test_form_decode),
         cmocka_unit_test(test_clients_and_secrets),
         cmocka_unit_test(test_grant_round_trip),
         cmocka_unit_test(test_claims_per_scope),
