@@ -295,9 +295,10 @@ eg_plugin_dir_trusted(const char *path, char *err, size_t errlen)
     char         dir[PATH_MAX];
     size_t       len;
     struct stat  st;
-    const char  *slash;
+    const char  *slash, *last;
 
     len = strlen(path);
+    last = strrchr(path, '/');
 
     if (len >= sizeof(dir)) {
         snprintf(err, errlen, "\"%.64s...\" is too long a path", path);
@@ -314,6 +315,17 @@ eg_plugin_dir_trusted(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open \"%s\": %s", dir,
                      strerror(errno));
             return -1;
+        }
+
+        /*
+         * Above the plugin's own directory, a root-owned sticky directory
+         * such as /tmp may be writable by all: nobody but an entry's owner
+         * can rename or remove it, and the entries below are checked in
+         * their turn.  The plugin's own directory never may.
+         */
+
+        if (slash != last && st.st_uid == 0 && (st.st_mode & S_ISVTX)) {
+            continue;
         }
 
         if (eg_plugin_owner_ok(dir, &st, err, errlen) != 0) {
