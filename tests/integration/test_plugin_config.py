@@ -134,7 +134,12 @@ def test_link_into_writable_directory(nginx_t, test_plugin, trusted_dir):
 
 
 def test_plugin_in_tmp_refused(nginx_t, test_plugin, tmp_path):
-    path = tmp_path / "p.so"
+    """A plugin dropped into a directory like /tmp (writable by all,
+    sticky): anyone could have put it there."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    path = shared / "p.so"
     shutil.copy(test_plugin("good"), path)
     path.chmod(0o644)
     line = plugin_line("tmp", path)
