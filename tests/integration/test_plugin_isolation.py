@@ -79,7 +79,9 @@ def test_slow_plugin_does_not_stall_the_worker(gateway_factory, test_plugin,
     t.join(10)
     assert not t.is_alive()
 
-    assert max(during) < 0.1, "requests slower than 100 ms while the " \
+    # a stalled worker would hold them for the hook's deadline (1 s); the
+    # bound leaves room for a loaded machine or a sanitizer build
+    assert max(during) < 0.4, "requests slower than 400 ms while the " \
         "plugin slept: %s" % sorted(during)[-5:]
     assert statistics.median(during) < statistics.median(before) + 0.02, \
         (statistics.median(before), statistics.median(during))
