@@ -5,6 +5,8 @@
 #   make demo       install what is missing, build, run the demo on :8080
 #   make test       install what is missing, build, run every test
 #   make bench      wrk benchmark (not a pass/fail test)
+#   make schemas    generate the data standard's big code tables
+#   make fuzz       run each libFuzzer target briefly (needs clang)
 #   make plugin-sdk install edugate_plugin.h and edugate-plugin.pc
 #                   (PREFIX=/usr/local, DESTDIR= for packaging)
 
@@ -44,6 +46,15 @@ PLUGIN_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
                 -O2 -fPIC -fvisibility=hidden -Iplugins/include
 PLUGIN_LDFLAGS = -shared -Wl,-z,now -Wl,-z,relro
 
+FUZZ_CC      ?= clang
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+# Generated code tables of the data standard (schemas/README.md).
+STD_NPM    = $(BUILD)/std/npm
+STD_CODES  = $(BUILD)/std/codes
+STD_TABLES = $(STD_CODES)/xzqh.csv $(STD_CODES)/gjdq.csv
+
+
 # Test-only plugins (tests/plugins/test_plugin.c, one per variant) and
 # a plugin that breaks the checker's rules on exports and libraries.
 TEST_PLUGINS = good slow crash badout abi_major abi_minor size host_size \
@@ -66,7 +77,8 @@ CHECK_LIBS = -ljansson -lxml2 -lcrypto
 FUZZ_SECONDS ?= 3
 
 .PHONY: all module asan deps deps-demo unit integration integration-asan \
-        test demo bench clean plugins test-plugins plugin-check plugin-sdk
+        test demo bench clean plugins test-plugins plugin-check plugin-sdk \
+        schemas schema-test fuzz
 
 all: module plugins $(CHECK)
 
@@ -88,12 +100,50 @@ deps-demo:
 	tests/tools/install-deps.sh --no-npm
 
 $(BUILD)/unit/%: tests/unit/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h) \
-                 plugins/include/edugate_plugin.h
+                 $(wildcard tests/unit/*.h) plugins/include/edugate_plugin.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(EG_SRCS) $(UNIT_LIBS)
 
-unit: $(UNIT_TESTS)
+schemas: $(STD_TABLES)
+
+$(STD_NPM)/.installed: schemas/tools/package.json schemas/tools/package-lock.json
+	@mkdir -p $(STD_NPM)
+	cp schemas/tools/package.json schemas/tools/package-lock.json $(STD_NPM)/
+	cd $(STD_NPM) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(STD_CODES)/xzqh.csv: schemas/tools/gen-divisions.js $(STD_NPM)/.installed
+	@mkdir -p $(STD_CODES)
+	node schemas/tools/gen-divisions.js $(STD_NPM)/node_modules > $@.tmp
+	mv $@.tmp $@
+
+$(STD_CODES)/gjdq.csv: schemas/tools/gen-countries.py
+	@mkdir -p $(STD_CODES)
+	$(PYTHON) schemas/tools/gen-countries.py > $@.tmp
+	mv $@.tmp $@
+
+schema-test: $(STD_TABLES)
+	tests/tools/check-std-schemas.sh
+
+unit: $(UNIT_TESTS) $(STD_TABLES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h)
+	@command -v $(FUZZ_CC) >/dev/null || \
+	    { echo "make fuzz needs clang: apt-get install clang"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Ingx_module -Iplugins/include -I/usr/include/libxml2 -o $@ $< \
+	    $(EG_SRCS) \
+	    -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
+
+# new inputs go to build/fuzz/corpus-*, the fixtures are the seeds
+fuzz: $(FUZZ_TARGETS) $(STD_TABLES)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $$t.corpus; echo "== $$t"; \
+	    $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        $$t.corpus tests/fixtures/std tests/fixtures/std/invalid; \
+	done
 
 plugins: $(PLUGIN_SOS)
 
@@ -163,6 +213,7 @@ integration-asan: $(MODULE_ASAN) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) \
 
 test: deps
 	$(MAKE) unit
+	$(MAKE) schema-test
 	$(MAKE) plugin-check
 	$(MAKE) integration
 	$(MAKE) integration-asan

@@ -19,10 +19,12 @@ pkgs=(
     python3-cryptography
     curl wrk
     libauthcas-perl libxml2-utils openssl
+    iso-codes
 )
 
-# Node.js runs the independent OIDC client tests; a node installed some
-# other way is used as it is.  Not needed by the demo.
+# Node.js runs the independent OIDC client tests and generates the
+# GB/T 2260 table of the data standard (schemas/tools); a node installed
+# some other way is used as it is.  Not needed by the demo.
 if [ $npm_packages = yes ]; then
     command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
     command -v npm >/dev/null 2>&1 || pkgs+=(npm)
