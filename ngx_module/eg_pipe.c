@@ -15,13 +15,15 @@
 
 
 /*
- * Records the batch refers to and that it does not carry, with what they
- * refer to in turn (a school's district, its city), and the records that
- * share a value the rules compare (学籍号, 学号, a student's
- * enrollments).  Read-only; a find returns at most 100 records.
+ * Records by id ("r"): those the batch refers to and does not carry, and
+ * the registry's version of the batch's own, which completes them; each
+ * with what it refers to in turn (a school's district, its city).  And
+ * the records that share a value the rules compare ("f": 学籍号, 学号,
+ * a student's enrollments).  Read-only; a find returns at most 100
+ * records.
  */
 static const char  eg_pipe_fetch_lua[] =
-    "local refs = { parentId = 'orgs', orgId = 'orgs', schoolId = 'orgs',"
+    "local refs = { parentId = 'same', orgId = 'orgs', schoolId = 'orgs',"
     " courseId = 'courses', termIds = 'academicSessions',"
     " termId = 'academicSessions', schoolYearId = 'academicSessions',"
     " homeroomClassId = 'classes', classId = 'classes',"
@@ -41,6 +43,7 @@ static const char  eg_pipe_fetch_lua[] =
     "  if not ok or type(rec) ~= 'table' then return end\n"
     "  for f, c in pairs(refs) do\n"
     "    local x = rec[f]\n"
+    "    if f == 'parentId' then c = coll end\n"
     "    if type(x) == 'string' then get(c, x, depth + 1)\n"
     "    elseif type(x) == 'table' then\n"
     "      for _, y in ipairs(x) do\n"
@@ -175,11 +178,16 @@ eg_pipe_fetch_args(json_t *records)
         goto failed;
     }
 
-    /* what the batch carries needs no fetching */
+    /* what the batch carries is fetched once, as it was known */
     json_object_foreach(records, coll, list) {
         json_array_foreach(list, i, rec) {
             id = json_string_value(json_object_get(rec, "id"));
-            if (id && json_object_set_new(ids, id, json_true()) != 0) {
+
+            if (id && (json_object_set_new(ids, id, json_true()) != 0
+                       || json_array_append_new(args, json_string("r"))
+                       || json_array_append_new(args, json_string(coll))
+                       || json_array_append_new(args, json_string(id))))
+            {
                 goto failed;
             }
         }
@@ -438,6 +446,7 @@ eg_pipe_result_free(eg_pipe_result_t *res)
     eg_std_report_free(res->report);
     json_decref(res->forward);
     json_decref(res->store);
+    json_decref(res->counters);
     json_decref(res->payload);
 
     memset(res, 0, sizeof(eg_pipe_result_t));

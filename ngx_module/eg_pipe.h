@@ -36,7 +36,9 @@ typedef struct {
 typedef struct {
     eg_std_report_t      *report;
     json_t               *forward;      /* the batch for the data center */
-    json_t               *store;        /* arguments of the store script */
+    json_t               *store;        /* arguments of the store script:
+                                           the registry, the crosswalk */
+    json_t               *counters;     /* and the conformance counters */
     json_t               *payload;      /* violations of the payload */
     size_t                records;
     size_t                rejected;

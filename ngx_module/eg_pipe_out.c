@@ -110,11 +110,13 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
                              "generatedAt", ts,
                              "mode", conf->observe ? "observe" : "enforce");
     res->store = json_array();
+    res->counters = json_array();
     by_id = json_object();
     counts = json_object();
     schools = json_array();
 
-    if (res->forward == NULL || res->store == NULL || by_id == NULL
+    if (res->forward == NULL || res->store == NULL || res->counters == NULL
+        || by_id == NULL
         || counts == NULL || schools == NULL
         || (conf->tenant
             && json_object_set_new(res->forward, "tenant",
@@ -199,7 +201,7 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
         }
     }
 
-    if (eg_pipe_counters(conf, counts, res->store) != 0) {
+    if (eg_pipe_counters(conf, counts, res->counters) != 0) {
         goto failed;
     }
 
@@ -469,7 +471,14 @@ eg_pipe_answer(const eg_pipe_conf_t *conf, eg_pipe_result_t *res,
         || json_object_set_new(totals, "dropped",
                                json_integer(res->records - res->forwarded))
         || (json_array_size(res->payload)
-            && json_object_set(root, "payload", res->payload)))
+            && json_object_set(root, "payload", res->payload))
+        || (strcmp(forward_status, "failed") == 0
+            && (json_object_set_new(root, "error",
+                                    json_string("forward_failed"))
+                || json_object_set_new(root, "message",
+                                       json_string("the data center refused "
+                                                   "the batch: nothing was "
+                                                   "imported")))))
     {
         json_decref(root);
         return NULL;
