@@ -43,7 +43,7 @@ static char *ngx_http_edugate_standardize(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_edugate_std_entities(ngx_conf_t *cf,
     ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *list);
-static char *ngx_http_edugate_std_forward(ngx_conf_t *cf,
+static char *ngx_http_edugate_std_forward_uri(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_edugate_std_stats(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -84,7 +84,7 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
 
     { ngx_string("edugate_standardize_forward"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_edugate_std_forward,
+      ngx_http_edugate_std_forward_uri,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -521,7 +521,7 @@ ngx_http_edugate_std_entities(ngx_conf_t *cf,
 
 
 static char *
-ngx_http_edugate_std_forward(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_edugate_std_forward_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_edugate_std_loc_conf_t *slcf = conf;
 

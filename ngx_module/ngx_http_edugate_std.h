@@ -111,11 +111,48 @@ struct ngx_http_edugate_std_work_s {
 };
 
 
+#define NGX_HTTP_EDUGATE_STD_PARSE     0
+#define NGX_HTTP_EDUGATE_STD_IDS       1
+#define NGX_HTTP_EDUGATE_STD_REPLY     2
+#define NGX_HTTP_EDUGATE_STD_FETCH     3
+#define NGX_HTTP_EDUGATE_STD_CHECK     4
+#define NGX_HTTP_EDUGATE_STD_FORWARD   5
+#define NGX_HTTP_EDUGATE_STD_STORE     6
+#define NGX_HTTP_EDUGATE_STD_ANSWER    7
+#define NGX_HTTP_EDUGATE_STD_SEND      8
+
+
+typedef struct {
+    ngx_http_edugate_std_work_t  *work;
+    ngx_event_t                   deadline;
+    ngx_uint_t                    state;
+    ngx_uint_t                    forward_status;
+    unsigned                      waiting:1;
+    unsigned                      forward_failed:1;
+} ngx_http_edugate_std_ctx_t;
+
+
 extern ngx_module_t  ngx_http_edugate_std_module;
 
 
 /* std_push.c: POST of a vendor batch */
 ngx_int_t ngx_http_edugate_std_push_handler(ngx_http_request_t *r);
+/* runs the steps until one waits or the answer is sent */
+void ngx_http_edugate_std_run(ngx_http_request_t *r);
+/* a refusal of the whole batch: log line, JSON, request finalized */
+void ngx_http_edugate_std_finish(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const char *detail);
+
+/* std_async.c: a job in the thread pool, a Redis script, the forward */
+ngx_int_t ngx_http_edugate_std_post(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx, ngx_http_edugate_std_job_pt job,
+    ngx_uint_t next);
+ngx_int_t ngx_http_edugate_std_redis(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx, const char *script, json_t *args,
+    ngx_uint_t next);
+ngx_int_t ngx_http_edugate_std_forward(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx);
 
 /* std_work.c: the jobs of a push, run in the plugin thread pool */
 ngx_http_edugate_std_work_t *ngx_http_edugate_std_work_new(
