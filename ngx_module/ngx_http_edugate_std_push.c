@@ -30,8 +30,9 @@
 #include "eg_uuid.h"
 
 
-static ngx_int_t ngx_http_edugate_std_check(ngx_http_request_t *r,
-    ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *charset);
+static ngx_uint_t ngx_http_edugate_std_check(ngx_http_request_t *r,
+    ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *charset,
+    const char **code, const char **detail);
 static void ngx_http_edugate_std_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_edugate_std_start(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx);
@@ -45,6 +46,8 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
     ngx_str_t                         charset;
+    ngx_uint_t                        status;
+    const char                       *code, *detail;
     ngx_pool_cleanup_t               *cln;
     ngx_http_edugate_ctx_t           *ectx;
     ngx_http_edugate_std_ctx_t       *ctx;
@@ -84,9 +87,11 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
                                           "token may push here");
     }
 
-    rc = ngx_http_edugate_std_check(r, slcf, &charset);
-    if (rc != NGX_OK) {
-        return rc;
+    status = ngx_http_edugate_std_check(r, slcf, &charset, &code, &detail);
+
+    if (status) {
+        (void) ngx_http_discard_request_body(r);
+        return ngx_http_edugate_std_error(r, status, code, detail);
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_edugate_std_ctx_t));
@@ -115,7 +120,9 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
                                           "unknown charset");
     }
 
-    ngx_memcpy(ctx->work->charset, charset.data, charset.len);
+    if (charset.len) {
+        ngx_memcpy(ctx->work->charset, charset.data, charset.len);
+    }
     ngx_http_set_ctx(r, ctx, ngx_http_edugate_std_module);
 
     r->request_body_in_single_buf = 1;
@@ -133,12 +140,13 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
 /*
  * The plugin says what it reads: "json" takes application/json (or
  * *+json), "xml" application/xml, text/xml (or *+xml).  A charset
- * parameter is handed to the parser.
+ * parameter is handed to the parser.  0, or the status of the refusal.
  */
 
-static ngx_int_t
+static ngx_uint_t
 ngx_http_edugate_std_check(ngx_http_request_t *r,
-    ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *charset)
+    ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *charset,
+    const char **code, const char **detail)
 {
     u_char       *p, *end, *semi;
     ngx_str_t     type, *sent;
@@ -157,11 +165,9 @@ ngx_http_edugate_std_check(ngx_http_request_t *r,
                       "edugate: payload_too_large: %O bytes for \"%V\", the "
                       "limit is %uz", r->headers_in.content_length_n,
                       &slcf->vendor->name, slcf->max_body);
-        (void) ngx_http_discard_request_body(r);
-        return ngx_http_edugate_std_error(r,
-                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                          "payload_too_large",
-                                          "the payload is over the limit");
+        *code = "payload_too_large";
+        *detail = "the payload is over the limit";
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
     ok = 0;
@@ -231,18 +237,14 @@ ngx_http_edugate_std_check(ngx_http_request_t *r,
                       "edugate: unsupported_media_type: plugin \"%V\" reads "
                       "%s, the Content-Type is \"%V\"", &slcf->vendor->name,
                       want, sent);
-        (void) ngx_http_discard_request_body(r);
-        return ngx_http_edugate_std_error(r,
-                                          NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                          "unsupported_media_type",
-                                          ngx_strcmp(want, "xml") == 0
-                                          ? "send Content-Type: "
-                                            "application/xml"
-                                          : "send Content-Type: "
-                                            "application/json");
+        *code = "unsupported_media_type";
+        *detail = ngx_strcmp(want, "xml") == 0
+                  ? "send Content-Type: application/xml"
+                  : "send Content-Type: application/json";
+        return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
 
-    return NGX_OK;
+    return 0;
 }
 
 
@@ -594,6 +596,7 @@ ngx_http_edugate_std_finish(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *detail)
 {
+    ngx_int_t                         rc;
     ngx_uint_t                        level;
     ngx_http_edugate_std_loc_conf_t  *slcf;
 
@@ -601,6 +604,9 @@ ngx_http_edugate_std_finish(ngx_http_request_t *r,
 
     level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
                                                        : NGX_LOG_WARN;
+
+    /* the answer copies detail, which may live in the work */
+    rc = ngx_http_edugate_std_error(r, status, code, detail);
 
     if (ctx->work) {
         ngx_log_error(level, r->connection->log, 0,
@@ -620,8 +626,7 @@ ngx_http_edugate_std_finish(ngx_http_request_t *r,
         ctx->work = NULL;
     }
 
-    ngx_http_finalize_request(r, ngx_http_edugate_std_error(r, status, code,
-                                                            detail));
+    ngx_http_finalize_request(r, rc);
 }
 
 

@@ -13,7 +13,9 @@ import json
 import uuid
 import urllib.parse
 
-from servers import REPO, plugin_args
+import pytest
+
+from servers import REPO, LogWatch, free_port, plugin_args
 
 NS = uuid.UUID("bbb642f3-9b1c-4e0a-8f3d-5a7e2c6d1f40")
 STD_SECRET = "district-hmac-demo-secret-0123"
@@ -185,3 +187,30 @@ def seed_exam_world(redis, l_student="55065013-546c-485f-8c37-daf5bf973096"):
 
 def quote(s):
     return urllib.parse.quote(s, safe="")
+
+
+@pytest.fixture
+def std_gateway(gateway_factory, plugin_path, keys, notify_factory, redis):
+    """std_gateway(mode="enforce", dc_status=200, roster=None,
+    extra_http="", extra_server="") -> the gateway, with .datacenter (a
+    recording service) and .watch (its error log).  The registry is
+    cleared before and after the test."""
+    clear_registry(redis)
+
+    def make(mode="enforce", dc_status=200, roster=None, extra_http="",
+             extra_server=""):
+        dc = notify_factory(status=dc_status)
+        port = free_port()
+        issuer = "http://127.0.0.1:%d" % port
+        kw = {"mode": mode, "extra": extra_server}
+        if roster:
+            kw["roster"] = roster
+        n = gateway_factory(
+            extra_http=std_http(plugin_path, keys, issuer, extra_http),
+            extra_server=std_server(dc.port, **kw), port=port)
+        n.datacenter = dc
+        n.watch = LogWatch(n.error_log)
+        return n
+
+    yield make
+    clear_registry(redis)

@@ -8,36 +8,10 @@ named vendor's client_credentials token may push."""
 
 import json
 
-import pytest
-
-from servers import LogWatch, free_port
 from expect import expect_error, expect_log
 from test_bearer import keys  # noqa: F401  (fixture)
+from std_world import std_gateway  # noqa: F401  (fixture)
 import std_world as W
-
-
-@pytest.fixture
-def std_gateway(gateway_factory, plugin_path, keys,  # noqa: F811
-                notify_factory, redis):
-    W.clear_registry(redis)
-
-    def make(mode="enforce", dc_status=200, roster=None, extra_http="",
-             extra_server=""):
-        dc = notify_factory(status=dc_status)
-        port = free_port()
-        issuer = "http://127.0.0.1:%d" % port
-        kw = {"mode": mode, "extra": extra_server}
-        if roster:
-            kw["roster"] = roster
-        n = gateway_factory(
-            extra_http=W.std_http(plugin_path, keys, issuer, extra_http),
-            extra_server=W.std_server(dc.port, **kw), port=port)
-        n.datacenter = dc
-        n.watch = LogWatch(n.error_log)
-        return n
-
-    yield make
-    W.clear_registry(redis)
 
 
 def test_vendor_a_roster(std_gateway, client, redis):
