@@ -123,7 +123,7 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
 
 static ngx_http_module_t  ngx_http_edugate_std_module_ctx = {
     NULL,                                      /* preconfiguration */
-    NULL,                                      /* postconfiguration */
+    ngx_http_edugate_std_limit_init,           /* postconfiguration */
 
     ngx_http_edugate_std_create_main_conf,     /* create main configuration */
     ngx_http_edugate_std_init_main_conf,       /* init main configuration */
@@ -227,6 +227,7 @@ ngx_http_edugate_std_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_edugate_std_loc_conf_t *prev = parent;
     ngx_http_edugate_std_loc_conf_t *conf = child;
 
+    ngx_http_core_loc_conf_t     *clcf;
     ngx_http_edugate_loc_conf_t  *elcf;
 
     ngx_conf_merge_value(conf->observe, 0, 0);
@@ -235,6 +236,20 @@ ngx_http_edugate_std_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 10000);
 
     if (conf->vendor) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        /* proxy_pass after edugate_standardize takes the handler over */
+        if (clcf->handler != ngx_http_edugate_std_push_handler) {
+            ngx_http_edugate_conf_error(cf, &conf->pos,
+                                        "\"edugate_standardize\" conflicts "
+                                        "with another content handler in "
+                                        "this location");
+            return NGX_CONF_ERROR;
+        }
+
+        /* nginx enforces the limit while the body arrives (std_limit.c) */
+        clcf->client_max_body_size = conf->max_body;
+
         return ngx_http_edugate_std_policy(cf, conf);
     }
 

@@ -129,6 +129,8 @@ typedef struct {
     ngx_uint_t                    forward_status;
     unsigned                      waiting:1;
     unsigned                      forward_failed:1;
+    unsigned                      too_large:1;
+    unsigned                      too_large_sent:1;
 } ngx_http_edugate_std_ctx_t;
 
 
@@ -165,6 +167,9 @@ void ngx_http_edugate_std_answer(ngx_http_edugate_std_work_t *w);
 /* copies a reply of strings (and nils) for the next job */
 ngx_int_t ngx_http_edugate_std_keep_reply(ngx_http_edugate_std_work_t *w,
     void *reply);
+
+/* std_limit.c: nginx's 413 of a push, in the shape of our refusals */
+ngx_int_t ngx_http_edugate_std_limit_init(ngx_conf_t *cf);
 
 /* std_stats.c: conformance figures as JSON and Prometheus text */
 ngx_int_t ngx_http_edugate_std_conformance_handler(ngx_http_request_t *r);

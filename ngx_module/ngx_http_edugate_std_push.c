@@ -7,7 +7,8 @@
  * the location named by edugate_standardize_forward.  The steps, each
  * suspending the request until its callback resumes it:
  *
- *   body     size (413) and Content-Type (415) checked, then read
+ *   body     Content-Type (415) checked, then read (nginx refuses one
+ *            over the limit: std_limit.c)
  *   parse    payload and to_standard hooks, in the thread pool
  *   ids      the id mapping's Redis commands (eg_unify.h), each reply
  *            applied in the thread pool
@@ -159,16 +160,6 @@ ngx_http_edugate_std_check(ngx_http_request_t *r,
 
     want = slcf->vendor->plugin->about.payload;
     want = want ? want : "json";
-
-    if (r->headers_in.content_length_n > (off_t) slcf->max_body) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "edugate: payload_too_large: %O bytes for \"%V\", the "
-                      "limit is %uz", r->headers_in.content_length_n,
-                      &slcf->vendor->name, slcf->max_body);
-        *code = "payload_too_large";
-        *detail = "the payload is over the limit";
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
 
     ok = 0;
 
@@ -338,14 +329,12 @@ static ngx_int_t
 ngx_http_edugate_std_copy_body(ngx_http_request_t *r,
     ngx_http_edugate_std_work_t *w)
 {
-    size_t                            len, n;
-    ngx_buf_t                        *b;
-    ngx_chain_t                      *cl;
-    ngx_http_edugate_std_ctx_t       *ctx;
-    ngx_http_edugate_std_loc_conf_t  *slcf;
+    size_t                       len, n;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    ngx_http_edugate_std_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_std_module);
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_std_module);
 
     len = 0;
     n = 0;
@@ -355,17 +344,6 @@ ngx_http_edugate_std_copy_body(ngx_http_request_t *r,
         len += b->in_file ? (size_t) (b->file_last - b->file_pos)
                           : (size_t) (b->last - b->pos);
         n += b->in_file;
-    }
-
-    if (len > slcf->max_body) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "edugate: payload_too_large: %uz bytes for \"%V\", "
-                      "the limit is %uz", len, &slcf->vendor->name,
-                      slcf->max_body);
-        ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                    "payload_too_large",
-                                    "the payload is over the limit");
-        return NGX_ERROR;
     }
 
     w->body = ngx_alloc(len ? len : 1, r->connection->log);
