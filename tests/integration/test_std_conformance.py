@@ -15,24 +15,11 @@ from test_bearer import keys  # noqa: F401  (fixture)
 from std_world import std_gateway  # noqa: F401  (fixture)
 import std_world as W
 
-STATS = """
-        location = /edugate/conformance {
-            edugate_allow_roles itadmin;
-            edugate_conformance;
-        }
-        location = /edugate/metrics {
-            allow 127.0.0.1;
-            deny all;
-            edugate_metrics;
-        }
-"""
-
-
 @pytest.fixture
 def gw(std_gateway, redis):
     W.seed_district(redis)
     W.seed_exam_world(redis)
-    return std_gateway(extra_server=STATS)
+    return std_gateway()
 
 
 def pushed(n, client):

@@ -202,3 +202,37 @@ def test_only_the_vendors_token(std_gateway, client, login):
     expect_error(r, 403, "access_denied", want_json=True)
 
     assert n.datacenter.requests() == []
+
+
+def test_whole_roster_enrollments_follow_their_students(std_gateway, client,
+                                                         redis):
+    """The whole roster (`*`, enrollments too): the enrollment of a
+    rejected student is rejected with her, so the data center gets the
+    one enrollment of the canonical result of 5.1."""
+    W.seed_district(redis)
+    n = std_gateway(roster="*")
+    c = client(n)
+
+    r = W.push(c, "smartcampus", W.ROSTER.read_bytes())
+    assert r.status == 200, r.text
+    got = W.violations(r.json())
+    assert got - {
+        ("u_88214", "name", "R26", "I"),
+        ("u_88214", "birthDate", "R06", "E"),
+        ("u_88214", "studentRegNo", "R11", "I"),
+        ("u_88214", "enrolmentStatus", "R20", "I"),
+        ("u_88215", "idNumber", "R02", "E"),
+        ("u_88215", "studentRegNo", "R09", "W"),
+        ("u_88215", "homeroomClassId", "R21a", "E"),
+    } == {
+        ("C202102|u_88214", "personId", "R21c", "E"),
+        ("C202103|u_88215", "classId", "R21a", "E"),
+    }, r.text
+
+    batch = json.loads(n.datacenter.wait_requests(1)[0]["body"])
+    [enr] = batch["enrollments"]
+    assert enr["personId"] == W.uid("student|G510104201605120323")
+    assert enr["classId"] == batch["classes"][0]["id"]
+    assert enr["schoolId"] == W.SCHOOL
+    assert enr["id"] == W.uid("enr|%s|%s|student|" % (enr["classId"],
+                                                      enr["personId"]))

@@ -481,6 +481,57 @@ test_observe(void **state)
 }
 
 
+/* an enrollment of a rejected student is rejected with it */
+static void
+test_cascade(void **state)
+{
+    int                steps;
+    json_t            *records, *known, *list;
+    eg_unify_t        *u;
+    pipe_state_t      *s = *state;
+    eg_pipe_result_t   res;
+
+    static const std_expect_t  exp[] = {
+        { "u_88214", "name", "R26", 'I' },
+        { "u_88214", "birthDate", "R06", 'E' },
+        { "u_88214", "studentRegNo", "R11", 'I' },
+        { "u_88214", "enrolmentStatus", "R20", 'I' },
+        { "u_88215", "idNumber", "R02", 'E' },
+        { "u_88215", "studentRegNo", "R09", 'W' },
+        { "u_88215", "homeroomClassId", "R21a", 'E' },
+        { "C202102|u_88214", "personId", "R21c", 'E' },
+        { "C202103|u_88215", "classId", "R21a", 'E' },
+    };
+
+    records = load(roster_a);
+    list = load("[{\"source\": {\"vendorLocalId\": \"C202102|u_88213\"},"
+                " \"role\": \"student\", \"classId\": \"C202102\","
+                " \"schoolId\": \"SCH00871\", \"personId\": \"u_88213\"},"
+                " {\"source\": {\"vendorLocalId\": \"C202102|u_88214\"},"
+                " \"role\": \"student\", \"classId\": \"C202102\","
+                " \"schoolId\": \"SCH00871\", \"personId\": \"u_88214\"},"
+                " {\"source\": {\"vendorLocalId\": \"C202103|u_88215\"},"
+                " \"role\": \"student\", \"classId\": \"C202103\","
+                " \"schoolId\": \"SCH00871\", \"personId\": \"u_88215\"}]");
+    json_object_set_new(records, "enrollments", list);
+
+    u = unify(s, "smartcampus", sc_own, records);
+    run_steps(u, NULL, NULL, &steps);
+
+    known = known_a(s);
+    validate(s, u, known, "2024-09-03", 0, &res);
+
+    std_expect(res.report, exp, sizeof(exp) / sizeof(exp[0]));
+    assert_int_equal(res.rejected, 4);
+    assert_int_equal(res.forwarded, 5);
+
+    eg_pipe_result_free(&res);
+    eg_unify_free(u);
+    json_decref(known);
+    json_decref(records);
+}
+
+
 /* the L number's registry id and the crosswalk of a later G number */
 static void
 test_supersession_args(void **state)
@@ -700,6 +751,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_vendor_a),
         cmocka_unit_test(test_observe),
+        cmocka_unit_test(test_cascade),
         cmocka_unit_test(test_supersession_args),
         cmocka_unit_test(test_vendor_b),
         cmocka_unit_test(test_bad_replies),
