@@ -465,6 +465,10 @@ yj_paper_grade(const edugate_host_t *h, edugate_call_t *c,
     grade = NULL;
 
     for (i = 0; i < n; i++) {
+        if (strcmp(h->node_name(h->node_child(recs, i)), "R") != 0) {
+            continue;
+        }
+
         bj = h->node_text_at(h->node_child(recs, i), "BJ");
         g = bj ? strspn(bj, "0123456789") : 0;
 

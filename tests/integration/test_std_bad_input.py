@@ -115,6 +115,7 @@ def test_schema_location_and_xinclude_are_ignored(gw, client):
                         b'href="file:///etc/passwd" parse="text"/>')
     r = W.push(c, "yuejuan", body)
     assert r.status == 200, r.text
+    assert r.json()["totals"]["forwarded"] == 3, r.text
     assert "root:" not in r.text
     assert "root:" not in n.datacenter.wait_requests(1)[0]["body"]
 
