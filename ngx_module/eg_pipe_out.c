@@ -103,12 +103,12 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
 
     eg_pipe_timestamp(conf->now, ts, sizeof(ts));
 
-    res->forward = json_pack("{s:s, s:s, s:s, s:s, s:s}",
+    /* the batch of schemas/std/v1/batch.xsd, nothing else */
+    res->forward = json_pack("{s:s, s:s, s:s, s:s}",
                              "batchId", conf->batch_id,
                              "vendorId", conf->vendor,
                              "feed", "bulk",
-                             "generatedAt", ts,
-                             "mode", conf->observe ? "observe" : "enforce");
+                             "generatedAt", ts);
     res->store = json_array();
     res->counters = json_array();
     by_id = json_object();

@@ -21,8 +21,11 @@ static int eg_unify_derived_set(eg_urec_t *r, const char *field,
 
 /*
  * References the gateway adds: a school's district, from its division
- * code; a line item's grade course, from the hints, when the export
- * names neither class nor course.
+ * code; a homeroom class's course, the grade's synthetic homeroom course
+ * the standard asks for (OneRoster wants a course for every class); a
+ * line item's grade course, from the hints, when the export names
+ * neither class nor course.  The district keeps those courses with its
+ * master data.
  */
 
 int
@@ -31,7 +34,7 @@ eg_unify_derived_refs(eg_unify_t *u, eg_urec_t *r, int apply)
     int          res;
     char         id[EG_UUID_LEN + 1], school[EG_UUID_LEN + 1];
     char         name[EG_UKEY_MAX];
-    const char  *coll, *level, *div, *code, *grade, *subject;
+    const char  *coll, *level, *div, *code, *grade, *subject, *kind;
 
     coll = eg_unify_colls[r->coll].name;
 
@@ -54,6 +57,33 @@ eg_unify_derived_refs(eg_unify_t *u, eg_urec_t *r, int apply)
         }
 
         return eg_unify_derived_set(r, "parentId", id, div);
+    }
+
+    if (strcmp(coll, "classes") == 0) {
+        kind = eg_unify_str(r->obj, "classKind");
+        grade = eg_unify_str(r->obj, "gradeLevel");
+
+        if (kind == NULL || strcmp(kind, "homeroom") != 0 || grade == NULL
+            || json_object_get(r->raw, "courseId") != NULL
+            || eg_unify_ref_id(u, r, "schoolId", eg_unify_coll("orgs"),
+                               school) != 0)
+        {
+            return u->nomem ? -1 : 0;
+        }
+
+        if (!apply) {
+            return 0;
+        }
+
+        if (eg_unify_v5(u, id, "course|%s|grade|%.8s|homeroom", school,
+                        grade) != 0)
+        {
+            return -1;
+        }
+
+        snprintf(name, sizeof(name), "%.8s|homeroom", grade);
+
+        return eg_unify_derived_set(r, "courseId", id, name);
     }
 
     if (strcmp(coll, "lineItems") != 0

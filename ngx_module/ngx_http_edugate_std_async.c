@@ -377,6 +377,7 @@ ngx_http_edugate_std_forward_headers(ngx_http_request_t *r,
         ngx_string("Content-Type"),
         ngx_string("X-Edugate-Batch-Id"),
         ngx_string("X-Edugate-Vendor"),
+        ngx_string("X-Edugate-Mode"),
     };
 
     if (ngx_list_init(&sr->headers_in.headers, r->pool, 16,
@@ -422,7 +423,7 @@ ngx_http_edugate_std_forward_headers(ngx_http_request_t *r,
         *nh = h[i];
     }
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         nh = ngx_list_push(&sr->headers_in.headers);
         if (nh == NULL) {
             return NGX_ERROR;
@@ -444,7 +445,9 @@ ngx_http_edugate_std_forward_headers(ngx_http_request_t *r,
 
         } else {
             nh->value.data = (u_char *) (k == 1 ? w->batch_id
-                                                : w->uconf.vendor);
+                                         : k == 2 ? w->uconf.vendor
+                                         : w->pconf.observe ? "observe"
+                                         : "enforce");
             nh->value.len = ngx_strlen(nh->value.data);
         }
     }

@@ -3,7 +3,8 @@
 gateway forwards and shows what it holds.
 
     POST /ingest/<vendor>    a batch (JSON, from the gateway): stored as
-                             <store>/<batchId>.json, answered 201
+                             <store>/<batchId>.json with the mode of the
+                             push (X-Edugate-Mode), answered 201
     GET  /batches            [{"batchId", "vendor", "mode", "records":
                                {"students": 1, ...}}] in arrival order
     GET  /batches/<batchId>  the batch as received
@@ -50,6 +51,7 @@ class DataCenter(BaseHTTPRequestHandler):
             return self._answer(400, {"error": "bad batchId"})
         store = self.server.store
         with self.server.lock:
+            self.server.modes[batch_id] = self.headers.get("X-Edugate-Mode")
             (store / (batch_id + ".json")).write_text(
                 json.dumps(batch, ensure_ascii=False, indent=1),
                 encoding="utf-8")
@@ -68,7 +70,7 @@ class DataCenter(BaseHTTPRequestHandler):
                 out.append({
                     "batchId": batch_id,
                     "vendor": batch.get("vendorId"),
-                    "mode": batch.get("mode"),
+                    "mode": self.server.modes.get(batch_id),
                     "records": {k: len(v) for k, v in batch.items()
                                 if isinstance(v, list)},
                 })
@@ -93,6 +95,7 @@ def main():
     srv.store.mkdir(parents=True, exist_ok=True)
     srv.lock = threading.Lock()
     srv.order = []
+    srv.modes = {}
     srv.serve_forever()
 
 

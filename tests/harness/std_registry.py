@@ -7,7 +7,8 @@ namespace (the same derivation the gateway documents).
     DEMO_NS, DEMO_STD_SECRET      published demo values, never reuse them
     uid(name)                      UUIDv5 of a natural-key name
     seed(client, coll, rec, keys)  one known record
-    seed_district(client)          province, city, district, calendar
+    seed_district(client)          province, city, district, calendar,
+                                   grade courses
     seed_exam_world(client, ...)   the school, its 三年级语文 course, students
     clear(client)                  every eg:std:* key
 """
@@ -30,6 +31,7 @@ PROVINCE = uid("org|province|510000")
 YEAR = uid("session|%s|2024-2025|Y" % SCHOOL)
 TERM = uid("session|%s|2024-2025|1" % SCHOOL)
 COURSE_YW3 = uid("course|%s|grade|03|13" % SCHOOL)
+HOMEROOM3 = uid("course|%s|grade|03|homeroom" % SCHOOL)
 
 INDEXED = ("studentRegNo", "studentNo", "schoolId", "personId", "classId",
            "lineItemId", "parentId")
@@ -71,6 +73,11 @@ def seed_district(client):
         "endDate": "2025-01-19", "parentId": YEAR, "orgId": SCHOOL})
     seed(client, "courses", {"id": COURSE_YW3, "status": "active",
                              "title": "三年级语文", "subjectCode": "13",
+                             "gradeLevels": ["03"], "orgId": SCHOOL})
+    # the synthetic course of grade 3's homeroom classes (the subject as
+    # in the standard's example: 60 综合实践活动)
+    seed(client, "courses", {"id": HOMEROOM3, "status": "active",
+                             "title": "三年级班级", "subjectCode": "60",
                              "gradeLevels": ["03"], "orgId": SCHOOL})
 
 

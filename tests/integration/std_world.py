@@ -12,6 +12,7 @@ import base64
 import json
 
 import pytest
+from lxml import etree
 
 import std_registry as R
 from servers import (DEMO_STD_CLIENTS, REPO, LogWatch, STD_CODES,
@@ -71,6 +72,49 @@ def violations(report):
     """{(vendorLocalId, field, ruleId, severity)} of a report."""
     return {(v["vendorLocalId"], v["field"], v["ruleId"], v["severity"])
             for v in report["violations"]}
+
+
+STD_NS = "urn:edugate:std:v1"
+_schema = []
+
+
+def std_xml(name, value):
+    """The XML rendering of a JSON value (schemas/README.md: element names
+    are the keys, a list's members are <item>, null is absent)."""
+    e = etree.Element("{%s}%s" % (STD_NS, name))
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v is not None:
+                e.append(std_xml(k, v))
+    elif isinstance(value, list):
+        for v in value:
+            e.append(std_xml("item", v))
+    elif isinstance(value, bool):
+        e.text = "true" if value else "false"
+    else:
+        e.text = str(value)
+    return e
+
+
+def xsd_errors(batch):
+    """What schemas/std/v1/batch.xsd (read by lxml) says of a batch, one
+    record at a time so that every record is judged."""
+    if not _schema:
+        _schema.append(etree.XMLSchema(etree.parse(
+            str(REPO / "schemas" / "std" / "v1" / "batch.xsd"))))
+    schema = _schema[0]
+    errors = []
+    head = {k: v for k, v in batch.items() if not isinstance(v, list)}
+    if not schema.validate(std_xml("batch", head)):
+        errors += [("batch", e.message) for e in schema.error_log]
+    for coll, records in batch.items():
+        if not isinstance(records, list):
+            continue
+        for rec in records:
+            if not schema.validate(std_xml("batch", {coll: [rec]})):
+                errors += [(rec.get("source", {}).get("vendorLocalId"),
+                            e.message) for e in schema.error_log]
+    return errors
 
 
 def seed_district(redis):

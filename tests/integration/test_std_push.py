@@ -3,8 +3,9 @@ the worked examples of the data standard (section 5) pushed as the
 vendors send them (smartcampus JSON, yuejuan GBK XML) give exactly the
 violations the standard lists; enforce mode forwards the accepted
 records only, observe mode everything; the data center gets the
-standardized batch (unified ids, no identity number in clear); only the
-named vendor's client_credentials token may push."""
+standardized batch (unified ids, no identity number in clear), valid
+against schemas/std/v1/batch.xsd as lxml reads it; only the named
+vendor's client_credentials token may push."""
 
 import json
 
@@ -61,7 +62,8 @@ def test_vendor_a_roster(std_gateway, client, redis):
     assert "authorization" not in req["headers"]
     batch = json.loads(req["body"])
     assert req["headers"]["x-edugate-batch-id"] == batch["batchId"]
-    assert batch["mode"] == "enforce" and batch["feed"] == "bulk"
+    assert req["headers"]["x-edugate-mode"] == "enforce"
+    assert batch["feed"] == "bulk" and "mode" not in batch
     assert [s["id"] for s in batch["orgs"]] == [W.SCHOOL]
     assert batch["orgs"][0]["parentId"] == W.DISTRICT
     assert [s["id"] for s in batch["academicSessions"]] == [W.TERM]
@@ -76,6 +78,7 @@ def test_vendor_a_roster(std_gateway, client, redis):
     assert batch["classes"][0]["id"] == W.uid(
         "class|%s|2024-2025|homeroom|03|02" % W.SCHOOL)
     assert "idNumber" not in s and len(s["idNumberHmac"]) == 64
+    assert W.xsd_errors(batch) == []
     assert "510104201605120323" not in req["body"].replace(
         "G510104201605120323", "")
 
@@ -108,6 +111,7 @@ def test_vendor_b_scores(std_gateway, client, redis):
     }, json.dumps(report, ensure_ascii=False, indent=1)
 
     batch = json.loads(n.datacenter.wait_requests(1)[0]["body"])
+    assert W.xsd_errors(batch) == []
     li = batch["lineItems"][0]
     assert li["courseId"] == W.COURSE_YW3 and li["termId"] == W.TERM
     assert "schoolCode" not in li and "gradeLevel" not in li
@@ -230,6 +234,7 @@ def test_whole_roster_enrollments_follow_their_students(std_gateway, client,
     }, r.text
 
     batch = json.loads(n.datacenter.wait_requests(1)[0]["body"])
+    assert W.xsd_errors(batch) == []
     [enr] = batch["enrollments"]
     assert enr["personId"] == W.uid("student|G510104201605120323")
     assert enr["classId"] == batch["classes"][0]["id"]
