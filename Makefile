@@ -57,8 +57,8 @@ STD_TABLES = $(STD_CODES)/xzqh.csv $(STD_CODES)/gjdq.csv
 
 # Test-only plugins (tests/plugins/test_plugin.c, one per variant) and
 # a plugin that breaks the checker's rules on exports and libraries.
-TEST_PLUGINS = good slow crash badout abi_major abi_minor size host_size \
-               null_name init_fail no_entry
+TEST_PLUGINS = good slow crash badout badrecord abi_major abi_minor size \
+               host_size null_name init_fail no_entry
 TEST_PLUGIN_SOS = $(patsubst %,$(BUILD)/test-plugins/%.so,$(TEST_PLUGINS)) \
                   $(BUILD)/test-plugins/exports.so
 

@@ -40,6 +40,7 @@ static int eg_record_put(edugate_record_t *r, const char *field,
     json_t *v, int internal);
 static json_t *eg_record_lookup(json_t *obj, const char *field);
 static const char *eg_severity_name(int severity);
+static const char *eg_mapping_name(const eg_code_row_t *row);
 static void eg_mask(char *dst, size_t size, const char *v);
 static int eg_check_record(json_t *rec, const eg_entity_rule_t *rule,
     char *err, size_t errlen);
@@ -471,6 +472,21 @@ eg_severity_name(int severity)
 }
 
 
+static const char *
+eg_mapping_name(const eg_code_row_t *row)
+{
+    if (row == NULL) {
+        return "unmapped";
+    }
+
+    if (row->kind == EG_CODE_SYNONYM) {
+        return "synonym";
+    }
+
+    return row->kind == EG_CODE_AMBIGUOUS ? "ambiguous" : "exact";
+}
+
+
 /* identity numbers never appear whole in a report */
 
 static void
@@ -519,13 +535,19 @@ eg_code_map(eg_call_t *c, edugate_record_t *r, const char *field,
         }
 
         snprintf(prov, sizeof(prov), "_prov.%s", field);
-
-        if (eg_record_put(r, prov, json_string(value), 1) != EDUGATE_OK) {
-            return NULL;
-        }
     }
 
     row = eg_codemap_find(c->plugin->codes, table, value);
+
+    /* the vendor's value and how it was mapped, as schemas/ describe */
+    if (r && field
+        && eg_record_put(r, prov,
+                         json_pack("{s:s, s:s}", "raw", value, "mapping",
+                                   eg_mapping_name(row)), 1)
+           != EDUGATE_OK)
+    {
+        return NULL;
+    }
 
     if (row == NULL || row->code[0] == '\0') {
         snprintf(msg, sizeof(msg), row ? "ambiguous in code table \"%s\": "

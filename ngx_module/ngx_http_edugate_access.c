@@ -169,6 +169,20 @@ ngx_http_edugate_access_handler(ngx_http_request_t *r)
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
 
     if (ngx_http_edugate_get_cookie(r, &emcf->cookie_name, &sid) != NGX_OK) {
+
+        /* a location for programs only: a token is missing, not a login */
+        if (elcf->allow_clients && !elcf->protect
+            && elcf->allow_roles == NULL && elcf->allow_orgs == NULL)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "edugate: token_required: no bearer token for a "
+                          "location that takes client tokens only");
+            ctx->bearer = 1;
+            ctx->token_error = "no bearer token";
+            return ngx_http_edugate_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                         "token_required");
+        }
+
         ngx_str_set(&ctx->error, "login_required");
         return ngx_http_edugate_deny(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                      "login_required");

@@ -375,7 +375,10 @@ ngx_http_edugate_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_ERROR;
     }
 
-    if (ngx_http_edugate_wants_json(r)) {
+    /* a program that sent a token reads JSON, whatever it accepts */
+    if (ngx_http_edugate_wants_json(r)
+        || ngx_http_edugate_bearer_token(r, NULL) == NGX_OK)
+    {
         len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1
               + ngx_strlen(code) + eg_json_escape_len((u_char *) msg, mlen);
 

@@ -39,8 +39,6 @@ static char *ngx_http_edugate_vendor(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_edugate_crash_limit(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_http_edugate_plugin_t *ngx_http_edugate_plugin_find(
-    ngx_http_edugate_plugin_main_conf_t *pmcf, ngx_str_t *name);
 static void ngx_http_edugate_plugin_close(void *data);
 
 
@@ -522,7 +520,7 @@ ngx_http_edugate_crash_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_http_edugate_plugin_t *
+ngx_http_edugate_plugin_t *
 ngx_http_edugate_plugin_find(ngx_http_edugate_plugin_main_conf_t *pmcf,
     ngx_str_t *name)
 {

@@ -52,6 +52,11 @@ typedef struct {
 extern ngx_module_t  ngx_http_edugate_plugin_module;
 
 
+/* plugin.c: a loaded plugin by its name in the configuration, or NULL */
+ngx_http_edugate_plugin_t *ngx_http_edugate_plugin_find(
+    ngx_http_edugate_plugin_main_conf_t *pmcf, ngx_str_t *name);
+
+
 /* vendor.c: the precontent phase of vendor locations */
 ngx_int_t ngx_http_edugate_vendor_init(ngx_conf_t *cf);
 

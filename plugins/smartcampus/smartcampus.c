@@ -13,8 +13,10 @@
  * school, the semester, classes and students with the vendor's own field
  * names and codes; to_standard turns it into the records of one standard
  * entity: orgs, academicSessions, classes, students or enrollments.
- * References between records hold the vendor's ids (clsId, uid); the
- * gateway maps them to unified ids.
+ * References between records hold the vendor's ids (orgId, clsId, uid,
+ * the semester string); the gateway maps them to unified ids, so a class
+ * missing from this roster is for the gateway to look up, not for the
+ * adapter to judge.
  *
  * Arguments: secret=<shared secret, 16+ characters> [tenant=<code>]
  */
@@ -63,6 +65,8 @@ static void sc_date(const edugate_host_t *h, edugate_call_t *c,
 static void sc_name(const edugate_host_t *h, edugate_call_t *c,
     edugate_record_t *r, const char *v);
 static const char *sc_stage_of(const char *grade);
+static char *sc_cohort_grade(const edugate_host_t *h, edugate_call_t *c,
+    const char *student_no, const char *semester);
 static void sc_copy(char *dst, size_t size, const char *src);
 
 
@@ -262,6 +266,8 @@ sc_sessions(const edugate_host_t *h, edugate_call_t *c, sc_state_t *st,
     }
 
     h->record_set(r, "type", "semester");
+    h->record_set(r, "orgId",
+                  h->node_text_at(roster, "school/orgId"));
 
     if (sem == NULL || strlen(sem) != 11 || sem[4] != '-' || sem[9] != '-'
         || strspn(sem, "0123456789") != 4)
@@ -292,11 +298,12 @@ sc_classes(const edugate_host_t *h, edugate_call_t *c, sc_state_t *st,
     const edugate_node_t *roster)
 {
     size_t                 i, n;
-    const char            *grade, *title, *sem;
+    const char            *grade, *title, *sem, *school;
     edugate_record_t      *r;
     const edugate_node_t  *list, *k;
 
     sem = h->node_text_at(roster, "semester");
+    school = h->node_text_at(roster, "school/orgId");
     list = h->node_get(roster, "classes");
     n = h->node_count(list);
 
@@ -312,6 +319,7 @@ sc_classes(const edugate_host_t *h, edugate_call_t *c, sc_state_t *st,
 
         h->record_set(r, "classKind", "homeroom");
         h->record_set(r, "title", title);
+        h->record_set(r, "schoolId", school);
         sc_class_no(h, c, r, title);
 
         grade = h->code_map(c, r, "gradeLevel", "grade",
@@ -334,12 +342,15 @@ static int
 sc_students(const edugate_host_t *h, edugate_call_t *c, sc_state_t *st,
     const edugate_node_t *roster, int enrollments)
 {
+    char                  *grade;
     size_t                 i, n;
-    const char            *uid, *cls, *id_type;
+    const char            *uid, *cls, *id_type, *school, *sem, *no;
     edugate_record_t      *r;
     const edugate_node_t  *list, *s, *k;
 
     list = h->node_get(roster, "students");
+    school = h->node_text_at(roster, "school/orgId");
+    sem = h->node_text_at(roster, "semester");
 
     if (list && h->node_type(list) != EDUGATE_NODE_ARRAY) {
         h->error(c, "\"students\" is not a list");
@@ -352,7 +363,6 @@ sc_students(const edugate_host_t *h, edugate_call_t *c, sc_state_t *st,
         s = h->node_child(list, i);
         uid = h->node_text_at(s, "uid");
         cls = h->node_text_at(s, "clsId");
-        k = sc_class_of(h, roster, cls);
 
         if (enrollments) {
             r = sc_record(h, c, st, "enrollments",
@@ -364,54 +374,60 @@ sc_students(const edugate_host_t *h, edugate_call_t *c, sc_state_t *st,
 
             h->record_set(r, "role", "student");
             h->record_set(r, "classId", cls);
+            h->record_set(r, "schoolId", school);
             h->record_set(r, "personId", uid);
-
-        } else {
-            r = sc_record(h, c, st, "students", uid);
-            if (r == NULL) {
-                return EDUGATE_NO_MEMORY;
-            }
-
-            sc_name(h, c, r, h->node_text_at(s, "realName"));
-            h->code_map(c, r, "sex", "sex", h->node_text_at(s, "sex"));
-            sc_date(h, c, r, "birthDate", h->node_text_at(s, "birthday"));
-            h->code_map(c, r, "ethnicity", "nation",
-                        h->node_text_at(s, "nation"));
-
-            id_type = h->code_map(c, r, "idType", "id_type",
-                                  h->node_text_at(s, "idType"));
-
-            /* a resident identity card is held by Chinese nationals */
-            if (id_type && strcmp(id_type, "1") == 0) {
-                h->record_set(r, "nationality", "CHN");
-            }
-
-            h->record_set(r, "idNumber", h->node_text_at(s, "idCard"));
-            h->record_set(r, "studentRegNo", h->node_text_at(s, "xjh"));
-            h->record_set(r, "studentNo", h->node_text_at(s, "stuNo"));
-            h->record_set(r, "homeroomClassId", cls);
-            h->code_map(c, r, "enrolmentStatus", "student_state",
-                        h->node_text_at(s, "state"));
-
-            if (k) {
-                h->code_map(c, r, "gradeLevel", "grade",
-                            h->node_text_at(k, "gradeName"));
-
-            } else {
-                h->record_set(r, "gradeLevel", NULL);
-            }
+            continue;
         }
 
-        if (k == NULL) {
-            h->report(c, r, "R21a", EDUGATE_SEV_ERROR,
-                      enrollments ? "classId" : "homeroomClassId", cls,
-                      "the class is not in the roster");
+        r = sc_record(h, c, st, "students", uid);
+        if (r == NULL) {
+            return EDUGATE_NO_MEMORY;
+        }
 
-            if (!enrollments) {
-                h->report(c, r, "R21a", EDUGATE_SEV_ERROR, "gradeLevel",
-                          NULL, "the grade comes from a class that is not "
-                          "in the roster");
-            }
+        no = h->node_text_at(s, "stuNo");
+
+        sc_name(h, c, r, h->node_text_at(s, "realName"));
+        h->code_map(c, r, "sex", "sex", h->node_text_at(s, "sex"));
+        sc_date(h, c, r, "birthDate", h->node_text_at(s, "birthday"));
+        h->code_map(c, r, "ethnicity", "nation",
+                    h->node_text_at(s, "nation"));
+
+        id_type = h->code_map(c, r, "idType", "id_type",
+                              h->node_text_at(s, "idType"));
+
+        /* a resident identity card is held by Chinese nationals */
+        if (id_type && strcmp(id_type, "1") == 0) {
+            h->record_set(r, "nationality", "CHN");
+        }
+
+        h->record_set(r, "idNumber", h->node_text_at(s, "idCard"));
+        h->record_set(r, "studentRegNo", h->node_text_at(s, "xjh"));
+        h->record_set(r, "studentNo", no);
+        h->record_set(r, "schoolId", school);
+        h->record_set(r, "homeroomClassId", cls);
+        h->code_map(c, r, "enrolmentStatus", "student_state",
+                    h->node_text_at(s, "state"));
+
+        k = sc_class_of(h, roster, cls);
+
+        if (k) {
+            h->code_map(c, r, "gradeLevel", "grade",
+                        h->node_text_at(k, "gradeName"));
+            continue;
+        }
+
+        /*
+         * Without the class, the grade follows from the entry year that
+         * the vendor's student numbers begin with.
+         */
+
+        grade = sc_cohort_grade(h, c, no, sem);
+        h->record_set(r, "gradeLevel", grade);
+
+        if (grade == NULL) {
+            h->report(c, r, "R21a", EDUGATE_SEV_ERROR, "gradeLevel", NULL,
+                      "no grade: the class is not in the roster and the "
+                      "student number has no entry year");
         }
     }
 
@@ -598,6 +614,36 @@ sc_stage_of(const char *grade)
     }
 
     return strcmp(grade, "09") <= 0 ? "3" : "4";
+}
+
+
+/* entry year 2022 in school year 2024-2025: grade "03" */
+
+static char *
+sc_cohort_grade(const edugate_host_t *h, edugate_call_t *c,
+    const char *student_no, const char *semester)
+{
+    long  entry, year, grade;
+
+    if (student_no == NULL || semester == NULL
+        || strspn(student_no, "0123456789") < 4
+        || strspn(semester, "0123456789") != 4)
+    {
+        return NULL;
+    }
+
+    entry = (student_no[0] - '0') * 1000 + (student_no[1] - '0') * 100
+            + (student_no[2] - '0') * 10 + (student_no[3] - '0');
+    year = (semester[0] - '0') * 1000 + (semester[1] - '0') * 100
+           + (semester[2] - '0') * 10 + (semester[3] - '0');
+
+    grade = year - entry + 1;
+
+    if (grade < 1 || grade > 12) {
+        return NULL;
+    }
+
+    return h->sprintf(c, "%02ld", grade);
 }
 
 

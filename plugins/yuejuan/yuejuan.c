@@ -18,7 +18,10 @@
  *     <Records><R><KH/><XM/><XJH/><BJ>3.2</BJ><DF>92.5</DF><ZT>0</ZT></R>
  *   </Records></ScoreExport>
  * (ZT 0 scored, 1 absent, 3 exempt; BJ "3.2" is grade 3, class 2).  One
- * export becomes one lineItem and its results.
+ * export becomes one lineItem and its results.  The export names no
+ * course: the line item carries the school code and the grade of the
+ * paper, and each result the grade and class of the student, which the
+ * gateway turns into the grade's course and checks enrollments against.
  *
  * Arguments: secret=<vendor key, 16+ characters> [ttl=<seconds, 60>]
  *            [iss=<issuer, "edugate">]
@@ -67,6 +70,8 @@ static void yj_term(const edugate_host_t *h, edugate_call_t *c,
     edugate_record_t *r, const char *term);
 static void yj_class(const edugate_host_t *h, edugate_call_t *c,
     edugate_record_t *r, const char *bj);
+static const char *yj_paper_grade(const edugate_host_t *h,
+    edugate_call_t *c, const edugate_node_t *doc);
 static void yj_number(const edugate_host_t *h, edugate_call_t *c,
     edugate_record_t *r, const char *field, const char *v);
 static int yj_to_vendor(const edugate_host_t *h, edugate_call_t *c,
@@ -333,6 +338,7 @@ yj_line_item(const edugate_host_t *h, edugate_call_t *c,
     h->code_map(c, r, "examCategory", "exam_type",
                 h->node_text_at(doc, "Exam/@examType"));
     h->record_set(r, "schoolCode", h->node_text_at(doc, "Unit/@unitCode"));
+    h->record_set(r, "gradeLevel", yj_paper_grade(h, c, doc));
     h->record_set(r, "assignDate", exam->date);
 
     if (exam->date == NULL) {
@@ -441,6 +447,45 @@ yj_term(const edugate_host_t *h, edugate_call_t *c, edugate_record_t *r,
     }
 
     h->record_set(r, "termId", h->sprintf(c, "%ld-%ld-%s", y, y + 1, code));
+}
+
+
+/* the grade all records of the paper share, or NULL */
+
+static const char *
+yj_paper_grade(const edugate_host_t *h, edugate_call_t *c,
+    const edugate_node_t *doc)
+{
+    size_t                 i, n, g;
+    const char            *bj, *grade;
+    const edugate_node_t  *recs;
+
+    recs = h->node_get(doc, "Records");
+    n = h->node_count(recs);
+    grade = NULL;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(h->node_name(h->node_child(recs, i)), "R") != 0) {
+            continue;
+        }
+
+        bj = h->node_text_at(h->node_child(recs, i), "BJ");
+        g = bj ? strspn(bj, "0123456789") : 0;
+
+        if (g == 0 || g > 2 || bj[g] != '.') {
+            return NULL;
+        }
+
+        bj = h->sprintf(c, "%s%.*s", g == 1 ? "0" : "", (int) g, bj);
+
+        if (bj == NULL || (grade && strcmp(grade, bj) != 0)) {
+            return NULL;
+        }
+
+        grade = bj;
+    }
+
+    return grade;
 }
 
 

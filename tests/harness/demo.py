@@ -5,7 +5,9 @@ Starts, in ./run/demo (emptied first), a private redis-server, slapd with
 the demo directory (conf/demo/directory.ldif), the echo application, nginx
 with the EduGate module, its vendor plugins (build/plugins/) and
 conf/demo/nginx.conf.in, the two vendor applications (smartcampus,
-yuejuan: tests/harness/vendor_apps.py) and the demo relying parties: the
+yuejuan: tests/harness/vendor_apps.py), the district data center that
+vendor pushes reach (tests/harness/datacenter_app.py; the district's
+master data is seeded into Redis) and the demo relying parties: the
 OpenID Connect portal and single-page app on :8081 and the CAS application
 on :8082, all on 127.0.0.1.  The token signing key is made for the run
 with `openssl genpkey`.  Stays in the foreground; Ctrl-C stops everything
@@ -28,11 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import servers  # noqa: E402
 import relying_parties as rp  # noqa: E402
+import std_registry  # noqa: E402
 from browser import Browser  # noqa: E402
-from servers import (DEMO_ACCOUNTS, CasApp, EchoBackend,  # noqa: E402
-                     HarnessError, HttpClient, Nginx, OidcPortal,
-                     RedisServer, Slapd, VendorBackend, nginx_demo_conf,
-                     seed_idmap, vendor_demo_conf)
+from servers import (DEMO_ACCOUNTS, DEMO_STD_CLIENTS,  # noqa: E402
+                     CasApp, DataCenter, EchoBackend, HarnessError,
+                     HttpClient, Nginx, OidcPortal, RedisServer, Slapd,
+                     VendorBackend, nginx_demo_conf,
+                     seed_idmap, std_demo_conf, vendor_demo_conf)
 
 ORG_NAMES = {
     "370112": "历城区",
@@ -68,7 +72,7 @@ def make_signing_key(directory):
 
 
 def banner(base, run_dir, nginx, slapd, redis, echo, vendors, portal,
-           cas_app):
+           cas_app, dc):
     rows = []
     for uid, a in DEMO_ACCOUNTS.items():
         where = ORG_NAMES.get(a["org"], a["org"])
@@ -131,14 +135,31 @@ Vendor apps, with the same session (each sees its own user id):
   curl -s -b "$jar" "$u/apps/yuejuan/"
   curl -s -b "$jar" "$u/apps/smartcampus/api/v2/roster?orgId=SCH00871"
 
+Vendor pushes (client smartcampus / {sc_secret}, client yuejuan /
+{yj_secret}; published demo secrets):
+  tok=$(curl -s -u smartcampus:{sc_secret} \\
+        -d grant_type=client_credentials "$u/oauth2/token" | jq -r .access_token)
+  curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \\
+       --data-binary @plugins/smartcampus/fixtures/students/roster-5.1.json \\
+       "$u/std/v1/push/smartcampus" | jq .
+  tok=$(curl -s -u yuejuan:{yj_secret} \\
+        -d grant_type=client_credentials "$u/oauth2/token" | jq -r .access_token)
+  curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/xml' \\
+       --data-binary @plugins/yuejuan/fixtures/results/scores-5.2.xml \\
+       "$u/std/v1/push/yuejuan" | jq .
+  curl -s {dc}/batches | jq .          # what the data center received
+  curl -s "$u/edugate/metrics"         # conformance, Prometheus text
+  (log in as itadmin, then: curl -s -b "$jar" "$u/edugate/conformance")
+
 Logs: {rel}/nginx/error.log, {rel}/slapd/slapd.log (every LDAP
 search and bind), {rel}/redis/redis.log, {rel}/echo/echo.log,
 {rel}/smartcampus/smartcampus.log, {rel}/yuejuan/yuejuan.log
-{rel}/portal/portal.log, {rel}/cas-app/cas-app.log
+{rel}/portal/portal.log, {rel}/cas-app/cas-app.log,
+{rel}/datacenter/datacenter.log (batches in {rel}/datacenter/batches/)
 Signing key: {rel}/keys/signing-rs256.pem (made for this run)
 Services: redis 127.0.0.1:{redis}, slapd ldap://127.0.0.1:{slapd}/,
 echo app 127.0.0.1:{echo}, smartcampus 127.0.0.1:{sc},
-yuejuan 127.0.0.1:{yj}, nginx master pid {pid}
+yuejuan 127.0.0.1:{yj}, data center {dc}, nginx master pid {pid}
 
 Press Ctrl-C to stop.
 """.format(base=base, rows="\n".join(rows), rel=rel, redis=redis.port,
@@ -147,7 +168,9 @@ Press Ctrl-C to stop.
            portal=portal.url, cas=cas_app.url, cas_path=rp.CAS_APP_PATH,
            pid_=rp.PORTAL_CLIENT_ID, secret=rp.PORTAL_CLIENT_SECRET,
            pad=" " * (len(portal.url) + 9),
-           spa=rp.SPA_CLIENT_ID)
+           spa=rp.SPA_CLIENT_ID, dc="http://127.0.0.1:%d" % dc.port,
+           sc_secret=DEMO_STD_CLIENTS["smartcampus"],
+           yj_secret=DEMO_STD_CLIENTS["yuejuan"])
 
 
 def check_login_flow(port, out):
@@ -254,6 +277,42 @@ def check_relying_parties(base, portal_url, cas_url, out):
     return all(steps)
 
 
+def check_push(port, dc_port, out):
+    """The vendor push of the curl example: True if the report lists the
+    violations of the worked example and the data center got the batch."""
+    import base64
+    c = HttpClient(port)
+    steps = []
+
+    def step(name, ok, detail=""):
+        steps.append(ok)
+        out.write("  %-38s %s %s\n" % (name, "ok" if ok else "FAILED",
+                                      detail))
+
+    cred = base64.b64encode(("smartcampus:%s" % DEMO_STD_CLIENTS[
+        "smartcampus"]).encode()).decode()
+    r = c.post("/oauth2/token", "grant_type=client_credentials",
+               "application/x-www-form-urlencoded",
+               headers={"Authorization": "Basic " + cred})
+    tok = r.json().get("access_token") if r.status == 200 else None
+    step("client token for smartcampus", tok is not None, "(%d)" % r.status)
+    if tok is None:
+        return False
+    roster = (servers.REPO / "plugins" / "smartcampus" / "fixtures" /
+              "students" / "roster-5.1.json").read_bytes()
+    r = c.post("/std/v1/push/smartcampus", roster, "application/json",
+               headers={"Authorization": "Bearer " + tok})
+    rules = sorted(v["ruleId"] for v in r.json().get("violations", [])) \
+        if r.status == 200 else []
+    step("POST /std/v1/push/smartcampus", "R06" in rules and "R02" in rules,
+         "(%d, %s)" % (r.status, " ".join(rules)))
+    got = HttpClient(dc_port).get("/batches")
+    batches = got.json() if got.status == 200 else []
+    step("data center received the batch", len(batches) == 1,
+         "(%s)" % (batches[0]["records"] if batches else got.status))
+    return all(steps)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--module", required=True,
@@ -266,6 +325,7 @@ def main(argv=None):
     ap.add_argument("--yuejuan-port", type=int, default=18093)
     ap.add_argument("--portal-port", type=int, default=8081)
     ap.add_argument("--cas-app-port", type=int, default=8082)
+    ap.add_argument("--datacenter-port", type=int, default=18094)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--run-dir", default=str(servers.REPO / "run" / "demo"))
     ap.add_argument("--check", action="store_true",
@@ -292,7 +352,8 @@ def main(argv=None):
               "--smartcampus-port"),
              ("yuejuan app", args.yuejuan_port, "--yuejuan-port"),
              ("OIDC portal", args.portal_port, "--portal-port"),
-             ("CAS app", args.cas_app_port, "--cas-app-port"))
+             ("CAS app", args.cas_app_port, "--cas-app-port"),
+             ("data center", args.datacenter_port, "--datacenter-port"))
     busy = [p for p in ports if servers.port_in_use(p[1])]
     if busy:
         for name, port, opt in busy:
@@ -326,37 +387,44 @@ def main(argv=None):
         }
         vendor_http, vendor_server = vendor_demo_conf(
             {v: b.port for v, b in vendors.items()})
+        dc = DataCenter(run_dir / "datacenter", args.datacenter_port)
+        std_http, std_server = std_demo_conf(dc.port)
         portal = OidcPortal(run_dir / "portal", args.portal_port, base)
         cas_app = CasApp(run_dir / "cas-app", args.cas_app_port,
                          base + "/cas")
         conf = nginx_demo_conf(
             args.redis_port, args.slapd_port, args.echo_port, args.listen,
             extra_http=rp.oidc_http(base, key, portal.url)
-            + rp.cas_http(cas_app.url, options="slo=on") + vendor_http,
-            extra_server=rp.OIDC_SERVER + rp.CAS_SERVER + vendor_server)
+            + rp.cas_http(cas_app.url, options="slo=on") + vendor_http
+            + std_http,
+            extra_server=rp.OIDC_SERVER + rp.CAS_SERVER + vendor_server
+            + std_server)
         nginx = Nginx(run_dir / "nginx", args.listen, module, conf,
                       workers=args.workers)
         for daemon in (redis, slapd, echo, vendors["smartcampus"],
-                       vendors["yuejuan"], nginx, portal, cas_app):
+                       vendors["yuejuan"], dc, nginx, portal, cas_app):
             print("demo: starting %s on 127.0.0.1:%d"
                   % (daemon.name, daemon.port), flush=True)
             started.append(daemon)
             daemon.start()
             if daemon is redis:
-                # the vendor ids the demo vendors already know
+                # the vendor ids the demo vendors already know, and the
+                # district's org tree and calendar
                 seed_idmap(redis.client())
+                std_registry.seed_district(redis.client())
         if args.check:
             print("demo: checking the login flow at %s" % base)
             ok = check_login_flow(args.listen, sys.stdout)
             ok = check_relying_parties(base, portal.url, cas_app.url,
                                        sys.stdout) and ok
+            ok = check_push(args.listen, dc.port, sys.stdout) and ok
             problems = nginx.check_log()
             for line in problems:
                 print("demo: nginx: %s" % line)
             rc = 0 if ok and not problems else 1
             return rc
         print(banner(base, run_dir, nginx, slapd, redis, echo, vendors,
-                     portal, cas_app), flush=True)
+                     portal, cas_app, dc), flush=True)
         while True:
             time.sleep(0.5)
             for daemon in started:

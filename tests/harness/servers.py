@@ -41,6 +41,7 @@ PORTAL_APP = HARNESS / "oidc_portal.py"
 CAS_APP = HARNESS / "cas_app.py"
 NOTIFY_APP = HARNESS / "notify_app.py"
 VENDOR_APP = HARNESS / "vendor_apps.py"
+DATACENTER_APP = HARNESS / "datacenter_app.py"
 PLUGIN_BUILD = REPO / "build" / "plugins"
 
 NGINX_BIN = os.environ.get("EDUGATE_NGINX", "/usr/sbin/nginx")
@@ -557,6 +558,83 @@ def vendor_demo_conf(ports, plugin_dir=PLUGIN_BUILD):
             proxy_pass      http://127.0.0.1:%d;
         }
 """ % (ports["smartcampus"], ports["yuejuan"])
+    return http, server
+
+
+class DataCenter(Daemon):
+    """tests/harness/datacenter_app.py: the demo's district data center,
+    storing the standardized batches the gateway forwards."""
+
+    name = "datacenter"
+    start_timeout = 10.0
+
+    def command(self):
+        return [sys.executable, str(DATACENTER_APP), "--port",
+                str(self.port), "--store", str(self.dir / "batches")]
+
+
+# The vendors' programs push with client_credentials tokens of these
+# clients.  Published demo secrets: never use them elsewhere.  The
+# gateway wants 16 characters at least, so yuejuan's is longer than the
+# "yuejuan-secret" the vendor was first given.
+DEMO_STD_CLIENTS = {
+    "smartcampus": "smartcampus-secret",
+    "yuejuan": "yuejuan-demo-secret",
+}
+
+STD_CODES = (REPO / "schemas" / "std" / "v1" / "codes",
+             REPO / "build" / "std" / "codes")
+
+
+def std_demo_conf(datacenter_port, mode="enforce", roster="*",
+                  entities="*"):
+    """(http, server) parts of nginx.conf for vendor pushes of the two
+    adapters to a data center on datacenter_port (POST /ingest/<vendor>),
+    with the conformance figures (after vendor_demo_conf, which loads the
+    plugins; the token endpoint comes with the OIDC provider)."""
+    import std_registry
+    http = """
+    # The data standard in flight: its code tables, the district's id
+    # namespace and the HMAC key of identity numbers (demo values).
+    edugate_std_codes      %s %s;
+    edugate_std_namespace  %s;
+    edugate_std_secret     %s;
+
+    # The vendors' programs, which push with client_credentials tokens.
+    edugate_oidc_client    smartcampus secret=%s
+                           grant_types=client_credentials;
+    edugate_oidc_client    yuejuan secret=%s
+                           grant_types=client_credentials;
+""" % (STD_CODES[0], STD_CODES[1], std_registry.DEMO_NS,
+       std_registry.DEMO_STD_SECRET, DEMO_STD_CLIENTS["smartcampus"],
+       DEMO_STD_CLIENTS["yuejuan"])
+    server = """
+        # Vendor pushes: payload in, per-record report out, the
+        # standardized batch to the data center.
+        location = /std/v1/push/smartcampus {
+            edugate_standardize          smartcampus %s mode=%s;
+            edugate_standardize_forward  /_datacenter/smartcampus;
+        }
+        location = /std/v1/push/yuejuan {
+            edugate_standardize          yuejuan %s mode=%s;
+            edugate_standardize_forward  /_datacenter/yuejuan;
+        }
+        location /_datacenter/ {
+            internal;
+            proxy_pass  http://127.0.0.1:%d/ingest/;
+        }
+
+        # Which vendor breaks which rule how often: district IT only.
+        location = /edugate/conformance {
+            edugate_allow_roles  itadmin;
+            edugate_conformance;
+        }
+        location = /edugate/metrics {
+            allow 127.0.0.1;
+            deny  all;
+            edugate_metrics;
+        }
+""" % (roster, mode, entities, mode, datacenter_port)
     return http, server
 
 

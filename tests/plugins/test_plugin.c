@@ -12,6 +12,8 @@
  *   slow        good, after sleeping sleep_ms (argument) in the hook
  *   crash       writes through a NULL pointer in the identity hook
  *   badout      sets a header that describe() does not list
+ *   badrecord   a to_standard hook whose student records break the
+ *               standard's structure (a sex outside GB/T 2261.1, no name)
  *   abi_major   descriptor for ABI 2.0
  *   abi_minor   descriptor for ABI 1.99
  *   size        descriptor size of another edugate_plugin.h
@@ -38,12 +40,19 @@ static int tp_init(const edugate_host_t *h, int argc,
 static int tp_describe(void *state, edugate_description_t *d);
 static int tp_identity(const edugate_host_t *h, edugate_call_t *c,
     void *state, const edugate_identity_t *id);
+#if defined(TP_BADRECORD)
+static int tp_to_standard(const edugate_host_t *h, edugate_call_t *c,
+    void *state, const char *entity, const edugate_node_t *payload);
+#endif
 
 
 static const char *const  tp_headers[] = { "X-Test-User", "X-Test-Flags",
                                            NULL };
 static const char *const  tp_args[] = { "tp_user", NULL };
 static const char *const  tp_cookies[] = { "tp_user", NULL };
+#if defined(TP_BADRECORD)
+static const char *const  tp_entities[] = { "students", NULL };
+#endif
 
 static const edugate_plugin_t  tp_plugin = {
 #if defined(TP_ABI_MAJOR)
@@ -67,7 +76,11 @@ static const edugate_plugin_t  tp_plugin = {
     NULL,
     tp_describe,
     tp_identity,
+#if defined(TP_BADRECORD)
+    tp_to_standard,
+#else
     NULL,
+#endif
     NULL
 };
 
@@ -144,6 +157,10 @@ tp_describe(void *state, edugate_description_t *d)
     (void) state;
 
     d->summary = "test-only plugin";
+#if defined(TP_BADRECORD)
+    d->payload = "json";
+    d->entities = tp_entities;
+#endif
     d->identity_headers = tp_headers;
     d->identity_args = tp_args;
     d->identity_cookies = tp_cookies;
@@ -199,3 +216,40 @@ tp_identity(const edugate_host_t *h, edugate_call_t *c, void *state,
 
     return EDUGATE_OK;
 }
+
+
+#if defined(TP_BADRECORD)
+
+/* one record per element of the payload's "people" list */
+static int
+tp_to_standard(const edugate_host_t *h, edugate_call_t *c, void *state,
+    const char *entity, const edugate_node_t *payload)
+{
+    size_t                 i, n;
+    edugate_record_t      *r;
+    const edugate_node_t  *people;
+
+    (void) state;
+    (void) entity;
+
+    people = h->node_get(payload, "people");
+    n = h->node_count(people);
+
+    for (i = 0; i < n; i++) {
+        r = h->record_new(c, "students");
+        if (r == NULL) {
+            return EDUGATE_NO_MEMORY;
+        }
+
+        h->record_set(r, "source.vendorLocalId",
+                      h->node_text_at(h->node_child(people, i), "id"));
+        h->record_set(r, "sex", "X");
+        h->record_set(r, "birthDate", "2016-05-12");
+        h->record_set(r, "gradeLevel", "03");
+        h->record_set(r, "enrolmentStatus", "01");
+    }
+
+    return EDUGATE_OK;
+}
+
+#endif

@@ -194,7 +194,8 @@ test_code_map(void **state)
 
     r = eg_record_new(c, "students");
     assert_string_equal(eg_code_map(c, r, "sex", "sex", "F"), "2");
-    expect(c, "{\"students\":[{\"sex\":\"2\",\"_prov\":{\"sex\":\"F\"}}]}");
+    expect(c, "{\"students\":[{\"sex\":\"2\",\"_prov\":{\"sex\":"
+              "{\"raw\":\"F\",\"mapping\":\"exact\"}}}]}");
 
     r = eg_record_new(c, "students");
     assert_string_equal(eg_code_map(c, r, "sex", "sex", "female"), "2");
@@ -212,9 +213,11 @@ test_code_map(void **state)
     assert_null(eg_code_map(c, r, "sex", "sex", NULL));
 
     expect(c, "{\"students\":[{},"
-              "{\"sex\":\"2\",\"_violations\":[{\"rule\":\"R20\","
+              "{\"sex\":\"2\",\"_prov\":{\"sex\":{\"mapping\":\"synonym\"}},"
+              "\"_violations\":[{\"rule\":\"R20\","
               "\"severity\":\"I\",\"field\":\"sex\",\"actual\":\"female\"}]},"
-              "{\"sex\":null,\"_prov\":{\"sex\":\"X\"},\"_violations\":[{"
+              "{\"sex\":null,\"_prov\":{\"sex\":{\"raw\":\"X\","
+              "\"mapping\":\"unmapped\"}},\"_violations\":[{"
               "\"rule\":\"R19\",\"severity\":\"E\",\"field\":\"sex\","
               "\"message\":\"not in code table \\\"sex\\\"\"}]}],"
               "\"results\":[{\"examStatus\":null,\"other\":\"03\","

@@ -1,0 +1,79 @@
+/*
+ * Copyright (C) EduGate contributors
+ *
+ * What a vendor push does after the ids are known (eg_unify.h): the known
+ * records the rules need, fetched from the registry in one script; the
+ * rule engine (eg_std.h) over the batch, with what the plugin reported;
+ * the per-record report; the standardized batch to forward; and what the
+ * registry and the conformance counters learn.  nginx-free.
+ */
+
+#ifndef _EG_PIPE_H_INCLUDED_
+#define _EG_PIPE_H_INCLUDED_
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "eg_std.h"
+#include "eg_unify.h"
+
+
+typedef struct {
+    const eg_codes_t     *codes;
+    const char           *vendor;
+    const char           *tenant;       /* or NULL */
+    const char           *batch_id;
+    int                   observe;      /* forward rejected records too */
+    const unsigned char  *hmac_key;     /* for idNumber, or NULL */
+    size_t                hmac_len;
+    time_t                now;
+    const char           *today;        /* YYYY-MM-DD, NULL: from now */
+} eg_pipe_conf_t;
+
+
+typedef struct {
+    eg_std_report_t      *report;
+    json_t               *forward;      /* the batch for the data center */
+    json_t               *store;        /* arguments of the store script:
+                                           the registry, the crosswalk */
+    json_t               *counters;     /* and the conformance counters */
+    json_t               *payload;      /* violations of the payload */
+    size_t                records;
+    size_t                rejected;
+    size_t                forwarded;
+} eg_pipe_result_t;
+
+
+/* the fetch script and its arguments: "r" coll id, "f" coll field value */
+const char *eg_pipe_fetch_script(void);
+json_t *eg_pipe_fetch_args(json_t *records);
+
+/*
+ * The reply of the fetch script (coll, JSON text, coll, JSON text, ...)
+ * as a batch-shaped object of known records; unreadable entries are
+ * skipped.  NULL when out of memory.
+ */
+json_t *eg_pipe_known(size_t n, const char *const *values,
+    const size_t *lens);
+
+/*
+ * Validates the unified records (eg_unify_records(u)) against the known
+ * ones, fills in res.  0, or -1 when out of memory.
+ */
+int eg_pipe_run(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
+    eg_pipe_result_t *res);
+void eg_pipe_result_free(eg_pipe_result_t *res);
+
+/*
+ * The answer to the vendor: the report with the batch totals, the mode
+ * and what was forwarded (malloc()ed JSON text), or NULL.
+ */
+char *eg_pipe_answer(const eg_pipe_conf_t *conf, eg_pipe_result_t *res,
+    const char *forward_status);
+
+/* the store script: arguments are (op, key, a, b) quadruples */
+const char *eg_pipe_store_script(void);
+
+#endif /* _EG_PIPE_H_INCLUDED_ */
