@@ -277,5 +277,3 @@ eg_unify_derived_set(eg_urec_t *r, const char *field, const char *id,
 
     return rc;
 }
-
-

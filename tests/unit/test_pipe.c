@@ -573,6 +573,37 @@ test_supersession_args(void **state)
 }
 
 
+/* a vendor id too long for a key is hashed into it */
+static void
+test_long_vendor_id(void **state)
+{
+    char              text[512], local[301];
+    json_t           *records;
+    eg_unify_t       *u;
+    pipe_state_t     *s = *state;
+    eg_unify_step_t   step;
+
+    memset(local, 'x', 300);
+    local[300] = '\0';
+
+    snprintf(text, sizeof(text), "{\"staff\": [{\"source\": "
+             "{\"vendorLocalId\": \"%s\"}, \"name\": \"x\"}]}", local);
+    records = load(text);
+    u = unify(s, "hr", sc_own, records);
+
+    assert_int_equal(eg_unify_step(u, &step), EG_UNIFY_COMMAND);
+    assert_int_equal(step.argc, 7);
+    /* python3 -c 'import hashlib;
+       print(hashlib.sha256(b"x" * 300).hexdigest())' */
+    assert_string_equal(step.argv[5], "eg:std:xw:hr:-:staff:sha256:"
+                        "0d4e2ca9e9cbced7a7a5380eb29e1a37"
+                        "83b9b6d0db72de36a1051038e1c1fbc7");
+
+    eg_unify_free(u);
+    json_decref(records);
+}
+
+
 /* the yuejuan adapter's records of the 5.2 export (its fixtures) */
 static const char  scores_b[] =
     "{\"lineItems\": [{\"source\": {\"vendorId\": \"yuejuan\","
@@ -762,6 +793,7 @@ main(void)
         cmocka_unit_test(test_observe),
         cmocka_unit_test(test_cascade),
         cmocka_unit_test(test_supersession_args),
+        cmocka_unit_test(test_long_vendor_id),
         cmocka_unit_test(test_vendor_b),
         cmocka_unit_test(test_bad_replies),
     };
