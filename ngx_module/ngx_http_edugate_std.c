@@ -4,6 +4,7 @@
  * ngx_http_edugate_std_module: the data standard at the edge.
  *
  *   edugate_std_codes <dir> ...;                   code tables (CSV)
+ *   edugate_std_schema <batch.xsd>;                the XSD layer
  *   edugate_std_namespace <uuid>;                  the district's ids
  *   edugate_std_secret <secret>;                   HMAC of ID numbers
  *   edugate_standardize <vendor> <entities|*> [mode=enforce|observe];
@@ -39,6 +40,8 @@ static char *ngx_http_edugate_std_codes(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_edugate_std_namespace(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_edugate_std_schema(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_edugate_standardize(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_edugate_std_entities(ngx_conf_t *cf,
@@ -50,6 +53,7 @@ static char *ngx_http_edugate_std_stats(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_edugate_std_policy(ngx_conf_t *cf,
     ngx_http_edugate_std_loc_conf_t *conf);
 static void ngx_http_edugate_std_codes_free(void *data);
+static void ngx_http_edugate_std_schema_free(void *data);
 
 
 static ngx_command_t  ngx_http_edugate_std_commands[] = {
@@ -57,6 +61,13 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
     { ngx_string("edugate_std_codes"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_edugate_std_codes,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("edugate_std_schema"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_edugate_std_schema,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -363,6 +374,46 @@ ngx_http_edugate_std_codes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 static char *
+ngx_http_edugate_std_schema(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_std_main_conf_t *smcf = conf;
+
+    char                 err[512];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
+
+    if (smcf->schema) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->schema = eg_pipe_schema_load((char *) path.data, err, sizeof(err));
+
+    if (smcf->schema == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "edugate_std_schema: %s",
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_edugate_std_schema_free;
+    cln->data = smcf->schema;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
 ngx_http_edugate_std_namespace(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
@@ -596,6 +647,13 @@ static void
 ngx_http_edugate_std_codes_free(void *data)
 {
     eg_codes_free(data);
+}
+
+
+static void
+ngx_http_edugate_std_schema_free(void *data)
+{
+    eg_pipe_schema_free(data);
 }
 
 

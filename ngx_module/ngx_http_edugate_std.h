@@ -27,6 +27,7 @@
 
 typedef struct {
     eg_codes_t                   *codes;
+    void                         *schema;       /* batch.xsd, compiled */
     ngx_flag_t                    ns_set;
     u_char                        ns[16];
     ngx_str_t                     secret;       /* HMAC of ID numbers */

@@ -308,6 +308,7 @@ ngx_http_edugate_std_start(ngx_http_request_t *r,
     ngx_memcpy(w->uconf.ns, smcf->ns, 16);
 
     w->pconf.codes = smcf->codes;
+    w->pconf.schema = smcf->schema;
     w->pconf.vendor = w->uconf.vendor;
     w->pconf.batch_id = w->batch_id;
     w->pconf.observe = slcf->observe;
