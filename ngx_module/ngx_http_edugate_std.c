@@ -23,7 +23,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_edugate_std.h"
-#include "eg_text.h"
 #include "eg_uuid.h"
 
 
@@ -258,7 +257,7 @@ ngx_http_edugate_std_merge_loc_conf(ngx_conf_t *cf, void *parent,
             return NGX_CONF_ERROR;
         }
 
-        /* nginx enforces the limit while the body arrives (std_limit.c) */
+        /* nginx enforces the limit as the body arrives (std_answer.c) */
         clcf->client_max_body_size = conf->max_body;
 
         return ngx_http_edugate_std_policy(cf, conf);
@@ -654,55 +653,4 @@ static void
 ngx_http_edugate_std_schema_free(void *data)
 {
     eg_pipe_schema_free(data);
-}
-
-
-/* {"error": code, "message": ...}, with X-Edugate-Error, never cached */
-
-ngx_int_t
-ngx_http_edugate_std_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *detail)
-{
-    u_char  *body, *p;
-    size_t   len, dlen;
-
-    if (ngx_http_edugate_add_header(r, "X-Edugate-Error", code) == NULL) {
-        return NGX_ERROR;
-    }
-
-    dlen = detail ? ngx_strlen(detail) : 0;
-
-    len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1 + ngx_strlen(code)
-          + eg_json_escape_len((u_char *) detail, dlen);
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(body, "{\"error\":\"%s\",\"message\":\"", code);
-    p += eg_json_escape(p, (u_char *) detail, dlen);
-    p = ngx_cpymem(p, "\"}", 2);
-
-    return ngx_http_edugate_std_send_json(r, status, body, p - body);
-}
-
-
-ngx_int_t
-ngx_http_edugate_std_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *body, size_t len)
-{
-    static ngx_str_t  type = ngx_string("application/json; charset=utf-8");
-
-    if (ngx_http_edugate_add_header(r, "Cache-Control", "no-store") == NULL
-        || ngx_http_edugate_add_header(r, "X-Content-Type-Options",
-                                       "nosniff") == NULL
-        || ngx_http_edugate_add_header(r, "X-Frame-Options", "DENY") == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    r->headers_out.status = status;
-
-    return ngx_http_edugate_send_body(r, &type, body, len);
 }

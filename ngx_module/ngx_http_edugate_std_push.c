@@ -8,7 +8,7 @@
  * suspending the request until its callback resumes it:
  *
  *   body     Content-Type (415) checked, then read (nginx refuses one
- *            over the limit: std_limit.c)
+ *            over the limit: std_answer.c)
  *   parse    payload and to_standard hooks, in the thread pool
  *   ids      the id mapping's Redis commands (eg_unify.h), each reply
  *            applied in the thread pool
