@@ -435,6 +435,19 @@ eg_pipe_run(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
         return -1;
     }
 
+    /* what the rules let through meets the schema, then its dependents */
+    if (conf->schema) {
+        res->texts = json_array();
+
+        if (res->texts == NULL
+            || eg_pipe_xsd(conf->schema, records, res->report, res->texts)
+               != 0
+            || eg_pipe_cascade(records, res->report) != 0)
+        {
+            return -1;
+        }
+    }
+
     res->payload = json_incref(eg_unify_payload_violations(u));
 
     return eg_pipe_output(conf, u, known, res);
@@ -449,6 +462,7 @@ eg_pipe_result_free(eg_pipe_result_t *res)
     json_decref(res->store);
     json_decref(res->counters);
     json_decref(res->payload);
+    json_decref(res->texts);
 
     memset(res, 0, sizeof(eg_pipe_result_t));
 }

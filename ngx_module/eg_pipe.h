@@ -26,6 +26,7 @@ typedef struct {
     const char           *tenant;       /* or NULL */
     const char           *batch_id;
     int                   observe;      /* forward rejected records too */
+    void                 *schema;       /* eg_pipe_schema_load(), or NULL */
     const unsigned char  *hmac_key;     /* for idNumber, or NULL */
     size_t                hmac_len;
     time_t                now;
@@ -40,6 +41,7 @@ typedef struct {
                                            the registry, the crosswalk */
     json_t               *counters;     /* and the conformance counters */
     json_t               *payload;      /* violations of the payload */
+    json_t               *texts;        /* strings the report points to */
     size_t                records;
     size_t                rejected;
     size_t                forwarded;
@@ -72,6 +74,13 @@ void eg_pipe_result_free(eg_pipe_result_t *res);
  */
 char *eg_pipe_answer(const eg_pipe_conf_t *conf, eg_pipe_result_t *res,
     const char *forward_status);
+
+/*
+ * The standard's XSD (schemas/std/v1/batch.xsd), compiled once; every
+ * record the rules accept is then validated against it.  NULL with err.
+ */
+void *eg_pipe_schema_load(const char *path, char *err, size_t errlen);
+void eg_pipe_schema_free(void *schema);
 
 /* the store script: arguments are (op, key, a, b) quadruples */
 const char *eg_pipe_store_script(void);

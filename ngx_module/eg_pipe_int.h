@@ -18,6 +18,10 @@ int eg_pipe_finds(json_t *args, const char *coll, json_t *rec);
 /* eg_pipe_cascade.c: records referring to rejected ones are rejected */
 int eg_pipe_cascade(json_t *records, eg_std_report_t *rep);
 
+/* eg_pipe_xsd.c: records the rules accepted, against the XSD */
+int eg_pipe_xsd(void *schema, json_t *records, eg_std_report_t *rep,
+    json_t *texts);
+
 /* the forwarded batch, the store arguments, the counters */
 int eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
     eg_pipe_result_t *res);

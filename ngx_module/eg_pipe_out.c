@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "eg_codec.h"
 #include "eg_pipe_int.h"
 
 
@@ -225,8 +226,7 @@ static int
 eg_pipe_forward_record(const eg_pipe_conf_t *conf, json_t *list,
     json_t *rec)
 {
-    char           hex[65];
-    size_t         i;
+    char           hex[2 * 32 + 1];
     json_t        *copy;
     const char    *id;
     unsigned int   n;
@@ -244,9 +244,8 @@ eg_pipe_forward_record(const eg_pipe_conf_t *conf, json_t *list,
         && HMAC(EVP_sha256(), conf->hmac_key, (int) conf->hmac_len,
                 (const unsigned char *) id, strlen(id), md, &n) != NULL)
     {
-        for (i = 0; i < 32; i++) {
-            snprintf(hex + 2 * i, 3, "%02x", md[i]);
-        }
+        eg_hex_encode((unsigned char *) hex, md, 32);
+        hex[64] = '\0';
 
         if (json_object_set_new(copy, "idNumberHmac", json_string(hex))
             != 0)

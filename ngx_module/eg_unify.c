@@ -22,12 +22,12 @@
 
 
 /*
- * Atomic, so that two batches naming the same new record at once get the
- * same id.  Per record: the natural-key key (or ""), "1" when that key is
- * authoritative (a temporary L 学籍号 is not), the crosswalk key (or "")
- * and the id to take when neither knows one.  A record the vendor sent
- * before under no authoritative key keeps its id when it gets one: an L
- * 学籍号 replaced by a G one (supersession).
+ * Atomic: two batches naming the same new record at once get one id.
+ * Per record: the natural-key key (or ""), "1" when that key is
+ * authoritative (a temporary L 学籍号 is not), the crosswalk key (or
+ * "") and the id to take when neither knows one.  A record the vendor
+ * sent before under no authoritative key keeps its id when it gets one:
+ * an L 学籍号 replaced by a G one (supersession).
  */
 static const char  eg_unify_lua[] =
     "local out = {}\n"

@@ -19,8 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "eg_codec.h"
 #include "eg_unify_int.h"
 
 
@@ -155,22 +154,19 @@ int
 eg_unify_xw_key(eg_unify_t *u, const char *tenant, int coll,
     const char *local, char *key)
 {
-    size_t         i;
-    unsigned int   n;
-    unsigned char  md[EVP_MAX_MD_SIZE];
-    char           hex[2 * 32 + 8];
+    char  hex[sizeof("sha256:") - 1 + EG_SHA256_HEX_LEN + 1];
 
     if (strlen(local) > EG_ULOCAL_MAX) {
-        if (!EVP_Digest(local, strlen(local), md, &n, EVP_sha256(), NULL)) {
+        memcpy(hex, "sha256:", 7);
+
+        if (eg_sha256_hex((unsigned char *) hex + 7,
+                          (const unsigned char *) local, strlen(local))
+            != 0)
+        {
             return -1;
         }
 
-        memcpy(hex, "sha256:", 7);
-
-        for (i = 0; i < 32; i++) {
-            snprintf(hex + 7 + 2 * i, 3, "%02x", md[i]);
-        }
-
+        hex[7 + EG_SHA256_HEX_LEN] = '\0';
         local = hex;
     }
 

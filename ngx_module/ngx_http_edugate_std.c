@@ -4,6 +4,7 @@
  * ngx_http_edugate_std_module: the data standard at the edge.
  *
  *   edugate_std_codes <dir> ...;                   code tables (CSV)
+ *   edugate_std_schema <batch.xsd>;                the XSD layer
  *   edugate_std_namespace <uuid>;                  the district's ids
  *   edugate_std_secret <secret>;                   HMAC of ID numbers
  *   edugate_standardize <vendor> <entities|*> [mode=enforce|observe];
@@ -22,7 +23,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_edugate_std.h"
-#include "eg_text.h"
 #include "eg_uuid.h"
 
 
@@ -39,6 +39,8 @@ static char *ngx_http_edugate_std_codes(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_edugate_std_namespace(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_edugate_std_schema(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_edugate_standardize(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_edugate_std_entities(ngx_conf_t *cf,
@@ -50,6 +52,7 @@ static char *ngx_http_edugate_std_stats(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_edugate_std_policy(ngx_conf_t *cf,
     ngx_http_edugate_std_loc_conf_t *conf);
 static void ngx_http_edugate_std_codes_free(void *data);
+static void ngx_http_edugate_std_schema_free(void *data);
 
 
 static ngx_command_t  ngx_http_edugate_std_commands[] = {
@@ -57,6 +60,13 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
     { ngx_string("edugate_std_codes"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_edugate_std_codes,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("edugate_std_schema"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_edugate_std_schema,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -247,7 +257,7 @@ ngx_http_edugate_std_merge_loc_conf(ngx_conf_t *cf, void *parent,
             return NGX_CONF_ERROR;
         }
 
-        /* nginx enforces the limit while the body arrives (std_limit.c) */
+        /* nginx enforces the limit as the body arrives (std_answer.c) */
         clcf->client_max_body_size = conf->max_body;
 
         return ngx_http_edugate_std_policy(cf, conf);
@@ -357,6 +367,46 @@ ngx_http_edugate_std_codes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "has no \"xb\" or no \"xzqh\" table (the generated tables "
                "come from \"make schemas\")";
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_edugate_std_schema(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_std_main_conf_t *smcf = conf;
+
+    char                 err[512];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
+
+    if (smcf->schema) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->schema = eg_pipe_schema_load((char *) path.data, err, sizeof(err));
+
+    if (smcf->schema == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "edugate_std_schema: %s",
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_edugate_std_schema_free;
+    cln->data = smcf->schema;
 
     return NGX_CONF_OK;
 }
@@ -599,52 +649,8 @@ ngx_http_edugate_std_codes_free(void *data)
 }
 
 
-/* {"error": code, "message": ...}, with X-Edugate-Error, never cached */
-
-ngx_int_t
-ngx_http_edugate_std_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *detail)
+static void
+ngx_http_edugate_std_schema_free(void *data)
 {
-    u_char  *body, *p;
-    size_t   len, dlen;
-
-    if (ngx_http_edugate_add_header(r, "X-Edugate-Error", code) == NULL) {
-        return NGX_ERROR;
-    }
-
-    dlen = detail ? ngx_strlen(detail) : 0;
-
-    len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1 + ngx_strlen(code)
-          + eg_json_escape_len((u_char *) detail, dlen);
-
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(body, "{\"error\":\"%s\",\"message\":\"", code);
-    p += eg_json_escape(p, (u_char *) detail, dlen);
-    p = ngx_cpymem(p, "\"}", 2);
-
-    return ngx_http_edugate_std_send_json(r, status, body, p - body);
-}
-
-
-ngx_int_t
-ngx_http_edugate_std_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *body, size_t len)
-{
-    static ngx_str_t  type = ngx_string("application/json; charset=utf-8");
-
-    if (ngx_http_edugate_add_header(r, "Cache-Control", "no-store") == NULL
-        || ngx_http_edugate_add_header(r, "X-Content-Type-Options",
-                                       "nosniff") == NULL
-        || ngx_http_edugate_add_header(r, "X-Frame-Options", "DENY") == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    r->headers_out.status = status;
-
-    return ngx_http_edugate_send_body(r, &type, body, len);
+    eg_pipe_schema_free(data);
 }

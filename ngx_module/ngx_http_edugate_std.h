@@ -27,6 +27,7 @@
 
 typedef struct {
     eg_codes_t                   *codes;
+    void                         *schema;       /* batch.xsd, compiled */
     ngx_flag_t                    ns_set;
     u_char                        ns[16];
     ngx_str_t                     secret;       /* HMAC of ID numbers */
@@ -168,14 +169,14 @@ void ngx_http_edugate_std_answer(ngx_http_edugate_std_work_t *w);
 ngx_int_t ngx_http_edugate_std_keep_reply(ngx_http_edugate_std_work_t *w,
     void *reply);
 
-/* std_limit.c: nginx's 413 of a push, in the shape of our refusals */
+/* std_answer.c: refusals as JSON; nginx's 413 of a push in that shape */
 ngx_int_t ngx_http_edugate_std_limit_init(ngx_conf_t *cf);
 
 /* std_stats.c: conformance figures as JSON and Prometheus text */
 ngx_int_t ngx_http_edugate_std_conformance_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_edugate_std_metrics_handler(ngx_http_request_t *r);
 
-/* std.c: a JSON error with its code, as every endpoint here answers */
+/* std_answer.c: a JSON error with its code, as every endpoint answers */
 ngx_int_t ngx_http_edugate_std_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *detail);
 ngx_int_t ngx_http_edugate_std_send_json(ngx_http_request_t *r,

@@ -8,7 +8,7 @@
  * suspending the request until its callback resumes it:
  *
  *   body     Content-Type (415) checked, then read (nginx refuses one
- *            over the limit: std_limit.c)
+ *            over the limit: std_answer.c)
  *   parse    payload and to_standard hooks, in the thread pool
  *   ids      the id mapping's Redis commands (eg_unify.h), each reply
  *            applied in the thread pool
@@ -308,6 +308,7 @@ ngx_http_edugate_std_start(ngx_http_request_t *r,
     ngx_memcpy(w->uconf.ns, smcf->ns, 16);
 
     w->pconf.codes = smcf->codes;
+    w->pconf.schema = smcf->schema;
     w->pconf.vendor = w->uconf.vendor;
     w->pconf.batch_id = w->batch_id;
     w->pconf.observe = slcf->observe;

@@ -584,6 +584,7 @@ DEMO_STD_CLIENTS = {
 
 STD_CODES = (REPO / "schemas" / "std" / "v1" / "codes",
              REPO / "build" / "std" / "codes")
+STD_SCHEMA = REPO / "schemas" / "std" / "v1" / "batch.xsd"
 
 
 def std_demo_conf(datacenter_port, mode="enforce", roster="*",
@@ -594,9 +595,11 @@ def std_demo_conf(datacenter_port, mode="enforce", roster="*",
     plugins; the token endpoint comes with the OIDC provider)."""
     import std_registry
     http = """
-    # The data standard in flight: its code tables, the district's id
-    # namespace and the HMAC key of identity numbers (demo values).
+    # The data standard in flight: its code tables and XSD, the
+    # district's id namespace and the HMAC key of identity numbers (demo
+    # values).
     edugate_std_codes      %s %s;
+    edugate_std_schema     %s;
     edugate_std_namespace  %s;
     edugate_std_secret     %s;
 
@@ -605,7 +608,7 @@ def std_demo_conf(datacenter_port, mode="enforce", roster="*",
                            grant_types=client_credentials;
     edugate_oidc_client    yuejuan secret=%s
                            grant_types=client_credentials;
-""" % (STD_CODES[0], STD_CODES[1], std_registry.DEMO_NS,
+""" % (STD_CODES[0], STD_CODES[1], STD_SCHEMA, std_registry.DEMO_NS,
        std_registry.DEMO_STD_SECRET, DEMO_STD_CLIENTS["smartcampus"],
        DEMO_STD_CLIENTS["yuejuan"])
     server = """

@@ -77,6 +77,9 @@ def test_needs_codes_and_namespace(nginx_t):  # noqa: F811
     ("edugate_std_codes /nonexistent/codes;", "edugate_std_codes: "),
     ("edugate_std_codes %s;" % (REPO / "schemas" / "std" / "v1" / "codes"),
      'has no "xb" or no "xzqh" table'),
+    ("edugate_std_schema /nonexistent/batch.xsd;", "edugate_std_schema: "),
+    ("edugate_std_schema %s;" % W.SCORES,
+     "is not a schema libxml2 compiles"),
 ])
 def test_refused_http(nginx_t, directive, message):  # noqa: F811
     expect_refused(nginx_t, conf(nginx_t.port, http=directive), message)

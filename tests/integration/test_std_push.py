@@ -241,3 +241,22 @@ def test_whole_roster_enrollments_follow_their_students(std_gateway, client,
     assert enr["schoolId"] == W.SCHOOL
     assert enr["id"] == W.uid("enr|%s|%s|student|" % (enr["classId"],
                                                       enr["personId"]))
+
+
+def test_xsd_layer(std_gateway, client, redis):
+    """A record the rules accept and the standard's XSD refuses (a 学号
+    over 30 characters) is rejected with rule XSD and libxml2's reason."""
+    W.seed_district(redis)
+    n = std_gateway()
+    c = client(n)
+
+    doc = json.loads(W.ROSTER.read_text(encoding="utf-8"))
+    doc["students"][0]["stuNo"] = "2022020117" + "-x" * 15
+    r = W.push(c, "smartcampus", json.dumps(doc).encode())
+    assert r.status == 200, r.text
+    [xsd] = [v for v in r.json()["violations"] if v["ruleId"] == "XSD"]
+    assert (xsd["vendorLocalId"], xsd["field"], xsd["severity"]) == \
+        ("u_88213", "studentNo", "E")
+    assert "maxLength" in xsd["message_en"] and xsd["message_zh"]
+    batch = json.loads(n.datacenter.wait_requests(1)[0]["body"])
+    assert "students" not in batch or batch["students"] == []

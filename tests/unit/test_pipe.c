@@ -30,6 +30,7 @@
 
 typedef struct {
     eg_codes_t     *codes;
+    void           *schema;
     unsigned char   ns[16];
 } pipe_state_t;
 
@@ -41,7 +42,15 @@ setup(void **state)
 
     s = calloc(1, sizeof(pipe_state_t));
     assert_non_null(s);
+    char           err[256];
+
     s->codes = std_codes();
+    s->schema = eg_pipe_schema_load("schemas/std/v1/batch.xsd", err,
+                                    sizeof(err));
+    if (s->schema == NULL) {
+        fail_msg("%s", err);
+    }
+
     assert_int_equal(eg_uuid_parse(NS, 36, s->ns), 0);
     *state = s;
 
@@ -55,6 +64,7 @@ teardown(void **state)
     pipe_state_t  *s = *state;
 
     eg_codes_free(s->codes);
+    eg_pipe_schema_free(s->schema);
     free(s);
 
     return 0;
@@ -322,6 +332,7 @@ validate(pipe_state_t *s, eg_unify_t *u, json_t *known, const char *today,
 
     memset(&conf, 0, sizeof(conf));
     conf.codes = s->codes;
+    conf.schema = s->schema;
     conf.vendor = "smartcampus";
     conf.batch_id = "b-1";
     conf.observe = observe;
@@ -541,6 +552,57 @@ test_cascade(void **state)
 }
 
 
+/* a record the rules accept and the XSD refuses is not forwarded */
+static void
+test_xsd(void **state)
+{
+    int                steps;
+    char              *text;
+    json_t            *records, *known, *rec;
+    eg_unify_t        *u;
+    pipe_state_t      *s = *state;
+    eg_pipe_result_t   res;
+    size_t             i;
+    int                found;
+
+    records = load(roster_a);
+    rec = record_of(records, "students", "u_88213");
+    json_object_set_new(rec, "studentNo",
+                        json_string("2022020117-0123456789-0123456789"));
+
+    u = unify(s, "smartcampus", sc_own, records);
+    run_steps(u, NULL, NULL, &steps);
+
+    known = known_a(s);
+    validate(s, u, known, "2024-09-03", 0, &res);
+
+    found = 0;
+
+    for (i = 0; i < res.report->nv; i++) {
+        if (strcmp(res.report->v[i].rule, "XSD") == 0) {
+            assert_string_equal(res.report->v[i].field, "studentNo");
+            assert_int_equal(res.report->v[i].severity, 'E');
+            assert_non_null(strstr(res.report->v[i].message_en,
+                                   "maxLength"));
+            found++;
+        }
+    }
+
+    assert_int_equal(found, 1);
+    assert_int_equal(res.rejected, 3);
+    assert_int_equal(res.forwarded, 3);
+
+    text = json_dumps(res.forward, JSON_COMPACT);
+    assert_null(strstr(text, "u_88213"));
+    free(text);
+
+    eg_pipe_result_free(&res);
+    eg_unify_free(u);
+    json_decref(known);
+    json_decref(records);
+}
+
+
 /* the L number's registry id and the crosswalk of a later G number */
 static void
 test_supersession_args(void **state)
@@ -567,6 +629,37 @@ test_supersession_args(void **state)
                         "eg:std:xw:smartcampus:-:students:u_88214");
     assert_string_equal(step.argv[i + 3],
                         v5(s, "student|G510104201603061585"));
+
+    eg_unify_free(u);
+    json_decref(records);
+}
+
+
+/* a vendor id too long for a key is hashed into it */
+static void
+test_long_vendor_id(void **state)
+{
+    char              text[512], local[301];
+    json_t           *records;
+    eg_unify_t       *u;
+    pipe_state_t     *s = *state;
+    eg_unify_step_t   step;
+
+    memset(local, 'x', 300);
+    local[300] = '\0';
+
+    snprintf(text, sizeof(text), "{\"staff\": [{\"source\": "
+             "{\"vendorLocalId\": \"%s\"}, \"name\": \"x\"}]}", local);
+    records = load(text);
+    u = unify(s, "hr", sc_own, records);
+
+    assert_int_equal(eg_unify_step(u, &step), EG_UNIFY_COMMAND);
+    assert_int_equal(step.argc, 7);
+    /* python3 -c 'import hashlib;
+       print(hashlib.sha256(b"x" * 300).hexdigest())' */
+    assert_string_equal(step.argv[5], "eg:std:xw:hr:-:staff:sha256:"
+                        "0d4e2ca9e9cbced7a7a5380eb29e1a37"
+                        "83b9b6d0db72de36a1051038e1c1fbc7");
 
     eg_unify_free(u);
     json_decref(records);
@@ -761,7 +854,9 @@ main(void)
         cmocka_unit_test(test_vendor_a),
         cmocka_unit_test(test_observe),
         cmocka_unit_test(test_cascade),
+        cmocka_unit_test(test_xsd),
         cmocka_unit_test(test_supersession_args),
+        cmocka_unit_test(test_long_vendor_id),
         cmocka_unit_test(test_vendor_b),
         cmocka_unit_test(test_bad_replies),
     };

@@ -1,6 +1,9 @@
 /*
  * Copyright (C) EduGate contributors
  *
+ * How the data-standard endpoints answer a refusal: a status, the code in
+ * X-Edugate-Error and in a JSON body, never cached.
+ *
  * A push over edugate_standardize_max_body.  The limit is nginx's own
  * client_max_body_size of the push location, so that nginx refuses the
  * body while it arrives, whether it announced its length or is chunked,
@@ -16,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_edugate_std.h"
+#include "eg_text.h"
 
 
 static ngx_int_t ngx_http_edugate_std_limit_header(ngx_http_request_t *r);
@@ -178,4 +182,55 @@ ngx_http_edugate_std_has_code(ngx_http_request_t *r)
             return 1;
         }
     }
+}
+
+
+/* {"error": code, "message": ...}, with X-Edugate-Error, never cached */
+
+ngx_int_t
+ngx_http_edugate_std_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *detail)
+{
+    u_char  *body, *p;
+    size_t   len, dlen;
+
+    if (ngx_http_edugate_add_header(r, "X-Edugate-Error", code) == NULL) {
+        return NGX_ERROR;
+    }
+
+    dlen = detail ? ngx_strlen(detail) : 0;
+
+    len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1 + ngx_strlen(code)
+          + eg_json_escape_len((u_char *) detail, dlen);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"error\":\"%s\",\"message\":\"", code);
+    p += eg_json_escape(p, (u_char *) detail, dlen);
+    p = ngx_cpymem(p, "\"}", 2);
+
+    return ngx_http_edugate_std_send_json(r, status, body, p - body);
+}
+
+
+ngx_int_t
+ngx_http_edugate_std_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    static ngx_str_t  type = ngx_string("application/json; charset=utf-8");
+
+    if (ngx_http_edugate_add_header(r, "Cache-Control", "no-store") == NULL
+        || ngx_http_edugate_add_header(r, "X-Content-Type-Options",
+                                       "nosniff") == NULL
+        || ngx_http_edugate_add_header(r, "X-Frame-Options", "DENY") == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.status = status;
+
+    return ngx_http_edugate_send_body(r, &type, body, len);
 }
