@@ -43,6 +43,8 @@ static ngx_int_t ngx_http_edugate_authorize_client(ngx_http_request_t *r,
 static ngx_int_t ngx_http_edugate_authorize(ngx_http_request_t *r,
     ngx_http_edugate_ctx_t *ctx);
 static ngx_int_t ngx_http_edugate_strip_headers(ngx_http_request_t *r);
+static ngx_int_t ngx_http_edugate_keep_header(ngx_http_request_t *r,
+    ngx_table_elt_t *h, ngx_str_t *value, void *data);
 static ngx_uint_t ngx_http_edugate_our_prefix(ngx_table_elt_t *h);
 static ngx_uint_t ngx_http_edugate_header_kind(ngx_http_request_t *r,
     ngx_table_elt_t *h);
@@ -428,11 +430,9 @@ ngx_http_edugate_authorize_client(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_edugate_strip_headers(ngx_http_request_t *r)
 {
-    ngx_str_t         value;
     ngx_uint_t        i, found;
-    ngx_list_t        old;
     ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *nh;
+    ngx_table_elt_t  *h;
 
     found = 0;
     part = &r->headers_in.headers.part;
@@ -477,7 +477,50 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    /* the list head holds a pointer into itself: rebuild it in place */
+    return ngx_http_edugate_rebuild_headers(r, ngx_http_edugate_keep_header,
+                                            NULL);
+}
+
+
+static ngx_int_t
+ngx_http_edugate_keep_header(ngx_http_request_t *r, ngx_table_elt_t *h,
+    ngx_str_t *value, void *data)
+{
+    switch (ngx_http_edugate_header_kind(r, h)) {
+
+    case NGX_HTTP_EDUGATE_HEADER_OURS:
+    case NGX_HTTP_EDUGATE_HEADER_BEARER:
+        return NGX_DECLINED;
+
+    case NGX_HTTP_EDUGATE_HEADER_COOKIE:
+        if (ngx_http_edugate_cut_cookies(r, &h->value, value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return value->len ? NGX_OK : NGX_DECLINED;
+
+    default:
+        return NGX_OK;
+    }
+}
+
+
+/*
+ * The list head holds a pointer into itself, and r->headers_in points at
+ * list elements: the list is rebuilt in place from copies, and "keep"
+ * says of each header whether it stays and with which value.
+ */
+
+ngx_int_t
+ngx_http_edugate_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_edugate_keep_header_pt keep, void *data)
+{
+    ngx_int_t         rc;
+    ngx_str_t         value;
+    ngx_uint_t        i;
+    ngx_list_t        old;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
 
     old = r->headers_in.headers;
 
@@ -505,27 +548,14 @@ ngx_http_edugate_strip_headers(ngx_http_request_t *r)
 
         value = h[i].value;
 
-        switch (ngx_http_edugate_header_kind(r, &h[i])) {
+        rc = keep(r, &h[i], &value, data);
 
-        case NGX_HTTP_EDUGATE_HEADER_OURS:
-        case NGX_HTTP_EDUGATE_HEADER_BEARER:
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
             continue;
-
-        case NGX_HTTP_EDUGATE_HEADER_COOKIE:
-            if (ngx_http_edugate_cut_cookies(r, &h[i].value, &value)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            if (value.len == 0) {
-                continue;
-            }
-
-            break;
-
-        default:
-            break;
         }
 
         nh = ngx_list_push(&r->headers_in.headers);

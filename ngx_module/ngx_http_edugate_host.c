@@ -19,8 +19,8 @@
 #include "eg_url.h"
 
 
-static ngx_int_t ngx_http_edugate_host_rebuild(ngx_http_request_t *r,
-    eg_plugin_t *p);
+static ngx_int_t ngx_http_edugate_host_keep(ngx_http_request_t *r,
+    ngx_table_elt_t *h, ngx_str_t *value, void *data);
 static ngx_int_t ngx_http_edugate_host_add_cookies(ngx_http_request_t *r,
     eg_kv_t *cookies);
 static ngx_table_elt_t *ngx_http_edugate_host_push(ngx_http_request_t *r,
@@ -35,7 +35,10 @@ ngx_http_edugate_host_strip(ngx_http_request_t *r, eg_plugin_t *p)
     u_char  *args;
 
     if (p->about.identity_headers || p->about.identity_cookies) {
-        if (ngx_http_edugate_host_rebuild(r, p) != NGX_OK) {
+        if (ngx_http_edugate_rebuild_headers(r, ngx_http_edugate_host_keep,
+                                             p)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -59,95 +62,47 @@ ngx_http_edugate_host_strip(ngx_http_request_t *r, eg_plugin_t *p)
 
 
 /*
- * nginx cannot delete from a header list, so the list is rebuilt from
- * copies, as the access phase does for the gateway's own headers.
+ * What clients send in place of the plugin's identity headers and cookies
+ * does not reach the application.
  */
 
 static ngx_int_t
-ngx_http_edugate_host_rebuild(ngx_http_request_t *r, eg_plugin_t *p)
+ngx_http_edugate_host_keep(ngx_http_request_t *r, ngx_table_elt_t *h,
+    ngx_str_t *value, void *data)
 {
-    u_char           *name;
-    ngx_str_t         value;
-    ngx_uint_t        i, k, found;
-    ngx_list_t        old;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *nh;
+    eg_plugin_t  *p = data;
 
-    old = r->headers_in.headers;
+    u_char      *name;
+    ngx_uint_t   k;
 
-    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
+    for (k = 0; p->about.identity_headers
+                && p->about.identity_headers[k]; k++)
     {
-        return NGX_ERROR;
-    }
+        name = (u_char *) p->about.identity_headers[k];
 
-    part = &old.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        value = h[i].value;
-        found = 0;
-
-        for (k = 0; p->about.identity_headers
-                    && p->about.identity_headers[k]; k++)
+        if (h->key.len == ngx_strlen(name)
+            && ngx_strncasecmp(h->key.data, name, h->key.len) == 0)
         {
-            name = (u_char *) p->about.identity_headers[k];
-
-            if (h[i].key.len == ngx_strlen(name)
-                && ngx_strncasecmp(h[i].key.data, name, h[i].key.len) == 0)
-            {
-                found = 1;
-                break;
-            }
-        }
-
-        if (found) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "edugate: spoofed_header: client sent \"%V\", "
-                          "which plugin \"%s\" sets; removed", &h[i].key,
+                          "which plugin \"%s\" sets; removed", &h->key,
                           p->name);
-            continue;
+            return NGX_DECLINED;
         }
+    }
 
-        if (p->about.identity_cookies
-            && ngx_http_edugate_host_is_cookie(&h[i]))
-        {
-            value.data = ngx_pnalloc(r->pool, 2 * h[i].value.len);
-            if (value.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            value.len = eg_cookie_strip((char *) value.data,
-                                        (char *) h[i].value.data,
-                                        h[i].value.len,
-                                        p->about.identity_cookies);
-            if (value.len == 0) {
-                continue;
-            }
-        }
-
-        nh = ngx_list_push(&r->headers_in.headers);
-        if (nh == NULL) {
+    if (p->about.identity_cookies && ngx_http_edugate_host_is_cookie(h)) {
+        value->data = ngx_pnalloc(r->pool, 2 * h->value.len);
+        if (value->data == NULL) {
             return NGX_ERROR;
         }
 
-        *nh = h[i];
-        nh->value = value;
-#if (nginx_version >= 1023000)
-        nh->next = NULL;
-#endif
+        value->len = eg_cookie_strip((char *) value->data,
+                                     (char *) h->value.data, h->value.len,
+                                     p->about.identity_cookies);
+        if (value->len == 0) {
+            return NGX_DECLINED;
+        }
     }
 
     return NGX_OK;

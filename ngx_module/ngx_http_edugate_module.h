@@ -128,6 +128,10 @@ typedef void (*ngx_http_edugate_redis_pt)(ngx_http_request_t *r,
 typedef void (*ngx_http_edugate_session_handler_pt)(ngx_http_request_t *r,
     ngx_int_t rc);
 
+/* NGX_OK keeps the header with *value, NGX_DECLINED drops it */
+typedef ngx_int_t (*ngx_http_edugate_keep_header_pt)(ngx_http_request_t *r,
+    ngx_table_elt_t *h, ngx_str_t *value, void *data);
+
 
 /* per-request state of the access phase and of the variables */
 typedef struct {
@@ -161,6 +165,8 @@ void ngx_http_edugate_conf_error(ngx_conf_t *cf,
 
 /* access.c */
 ngx_int_t ngx_http_edugate_access_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_edugate_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_edugate_keep_header_pt keep, void *data);
 
 /* session.c */
 #define NGX_HTTP_EDUGATE_SESSION_KEY_LEN  (sizeof("eg:sess:") - 1          \
