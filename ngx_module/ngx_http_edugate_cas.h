@@ -61,6 +61,8 @@ typedef struct {
     unsigned                    gateway:1;
     unsigned                    proxy_callback:1;
     unsigned                    proxy_tickets:1;   /* proxyValidate */
+    unsigned                    slo_registered:1;
+    unsigned                    pgt_issued:1;
 } ngx_http_edugate_cas_ctx_t;
 
 
@@ -109,7 +111,14 @@ ngx_int_t ngx_http_edugate_cas_pgt_issue(ngx_http_request_t *r,
 ngx_int_t ngx_http_edugate_cas_proxy_handler(ngx_http_request_t *r);
 
 /* cas_slo.c */
-void ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
+
+/*
+ * Puts the validated ticket's service into its session's participant set
+ * before the service learns who logged in.  NGX_DECLINED: the service has
+ * no single logout, answer now; NGX_DONE: the answer follows the reply;
+ * anything else: the answer to finalize with.
+ */
+ngx_int_t ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx);
 
 /*

@@ -30,22 +30,27 @@
 
 
 
+static void ngx_http_edugate_cas_slo_registered(ngx_http_request_t *r,
+    redisReply *reply);
+
+
 /*
- * KEYS: the participant set, the session.  A session that ended in the
- * meantime gets no set: nobody would ever read it.
+ * KEYS: the participant set, the session.  The answer waits for this
+ * script: a logout on another node either ends the session first, and the
+ * ticket is refused (0), or finds the service in the set.
  */
 static const char  ngx_http_edugate_cas_slo_add_script[] =
-    "if redis.call('EXISTS', KEYS[2]) == 1 then "
+    "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
     "redis.call('SADD', KEYS[1], ARGV[1]) "
     "redis.call('EXPIRE', KEYS[1], ARGV[2]) "
-    "end "
-    "return 0";
+    "return 1";
 
 
-void
+ngx_int_t
 ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
     ngx_http_edugate_cas_ctx_t *ctx)
 {
+    ngx_int_t                         rc;
     u_char                           *p, ttl[NGX_TIME_T_LEN];
     u_char                            rp[NGX_HTTP_EDUGATE_CAS_RP_KEY_LEN];
     u_char                            sess[NGX_HTTP_EDUGATE_SESSION_KEY_LEN];
@@ -56,8 +61,8 @@ ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
 
     scf = ctx->svc->data;
 
-    if (scf == NULL || scf->slo == NULL) {
-        return;
+    if (scf == NULL || scf->slo == NULL || ctx->slo_registered) {
+        return NGX_DECLINED;
     }
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
@@ -66,7 +71,7 @@ ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
 
     p = ngx_pnalloc(r->pool, len[5]);
     if (p == NULL) {
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     argv[5] = (const char *) p;
@@ -91,7 +96,56 @@ ngx_http_edugate_cas_slo_register(ngx_http_request_t *r,
     argv[6] = (const char *) ttl;
     len[6] = ngx_sprintf(ttl, "%T", emcf->session_max) - ttl;
 
-    (void) ngx_http_edugate_redis_send(r->connection->log, 7, argv, len);
+    rc = ngx_http_edugate_redis_call(r, ngx_http_edugate_cas_slo_registered,
+                                     7, argv, len);
+
+    if (rc == NGX_OK) {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "edugate: INTERNAL_ERROR: redis is not connected, ticket "
+                  "of \"%s\" not registered for single logout",
+                  ctx->rec->id.uid);
+
+    return ngx_http_edugate_cas_failure(r, "INTERNAL_ERROR",
+                                        "The ticket store is unavailable.");
+}
+
+
+static void
+ngx_http_edugate_cas_slo_registered(ngx_http_request_t *r,
+    redisReply *reply)
+{
+    ngx_int_t                    rc;
+    ngx_http_edugate_cas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_cas_module);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "edugate: INTERNAL_ERROR: ticket of \"%s\" not "
+                      "registered for single logout", ctx->rec->id.uid);
+        rc = ngx_http_edugate_cas_failure(r, "INTERNAL_ERROR",
+                                          "The ticket store is "
+                                          "unavailable.");
+
+    } else if (reply->integer == 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "edugate: INVALID_TICKET: the session that issued the "
+                      "ticket of \"%s\" ended during its validation",
+                      ctx->rec->id.uid);
+        rc = ngx_http_edugate_cas_failure(r, "INVALID_TICKET",
+                                          "The ticket is not valid.");
+
+    } else {
+        ctx->slo_registered = 1;
+        rc = ngx_http_edugate_cas_success(r, ctx->pgt_issued
+                                             ? (char *) ctx->pgt_iou : NULL);
+    }
+
+    ngx_http_finalize_request(r, rc);
 }
 
 

@@ -355,11 +355,19 @@ ngx_http_edugate_cas_success(ngx_http_request_t *r, const char *pgt_iou)
 {
     u_char                      *out, *body;
     size_t                       len;
+    ngx_int_t                    rc;
     eg_cas_record_t             *rec;
     ngx_http_edugate_cas_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_cas_module);
     rec = ctx->rec;
+
+    ctx->pgt_issued = (pgt_iou != NULL);
+
+    rc = ngx_http_edugate_cas_slo_register(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "edugate: cas: %s of \"%s\" validated for \"%s\"%s",
@@ -367,8 +375,6 @@ ngx_http_edugate_cas_success(ngx_http_request_t *r, const char *pgt_iou)
                   ngx_http_edugate_cas_log_value(r, ctx->service.data,
                                                  ctx->service.len),
                   pgt_iou ? ", proxy-granting ticket issued" : "");
-
-    ngx_http_edugate_cas_slo_register(r, ctx);
 
     if (ctx->version == NGX_HTTP_EDUGATE_CAS_V1) {
         body = ngx_pnalloc(r->pool, EG_CAS1_MAX);
