@@ -102,7 +102,7 @@ class VendorHandler(BaseHTTPRequestHandler):
             return
         if url.path.endswith("/api/v2/roster") and srv.vendor == \
                 "smartcampus":
-            self._send(200, srv.data, "application/json; charset=utf-8")
+            self._roster(urllib.parse.parse_qs(url.query))
             return
         if url.path.endswith("/export/scores.xml") and srv.vendor == \
                 "yuejuan":
@@ -113,6 +113,18 @@ class VendorHandler(BaseHTTPRequestHandler):
                          "known": user in users,
                          "display": users.get(user, "guest"),
                          "path": self.path})
+
+    def _roster(self, query):
+        """The roster of the school named by moeCode (学校标识码) or orgId
+        (the vendor's id); another school is unknown here."""
+        school = json.loads(self.server.data).get("school", {})
+        for arg, key in (("moeCode", "moeCode"), ("orgId", "orgId")):
+            wanted = query.get(arg)
+            if wanted and wanted != [school.get(key)]:
+                self._json(404, {"app": "smartcampus",
+                                 "error": "unknown_school"})
+                return
+        self._send(200, self.server.data, "application/json; charset=utf-8")
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s: %s %s\n" % (self.server.vendor,
