@@ -234,8 +234,9 @@ static const char  *eg_or_org_types[][2] = {
 };
 
 static const char  *eg_or_compound[] = {
-    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容",
-    "令狐", "司徒", "夏侯", "长孙", "宇文", "轩辕", "端木", "南宫", "独孤",
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫",
+    "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯",
+    "长孙", "宇文", "轩辕", "端木", "南宫", "独孤",
     "西门", "申屠", NULL
 };
 
@@ -596,11 +597,11 @@ eg_oneroster_split_name(const char *name, char **family, char **given)
     dot = strstr(name, middot);
 
     if (dot) {
-        /* 阿依古丽·买买提: the given name first, the family name last */
-        for (last = dot; strstr(last + 2, middot); last = strstr(last + 2,
-                                                                middot))
-        {
-            /* void */
+        /* 阿依古丽·买买提: given name first, family name last */
+        last = dot;
+
+        while (strstr(last + 2, middot) != NULL) {
+            last = strstr(last + 2, middot);
         }
 
         *given = strndup(name, (size_t) (dot - name));
