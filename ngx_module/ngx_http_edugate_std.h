@@ -159,7 +159,6 @@ typedef struct {
     unsigned                      pull:1;
     unsigned                      vendor_done:1;
     unsigned                      vendor_too_large:1;
-    unsigned                      vendor_aborted:1;
     unsigned                      vendor_answered:1;
     ngx_http_request_t           *vendor_sr;    /* all it outputs stays */
     ngx_uint_t                    vendor_status;

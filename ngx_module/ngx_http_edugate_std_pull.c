@@ -603,7 +603,7 @@ ngx_http_edugate_std_pull_headers(ngx_http_request_t *r,
 /*
  * Runs again when an error page follows an error: the first call counts.
  * An aborted subrequest (NGX_ERROR) would end the client's request with
- * it, so it ends with a status of its own instead.
+ * it: its failure is noted and it ends quietly instead.
  */
 
 static ngx_int_t
@@ -634,7 +634,7 @@ ngx_http_edugate_std_pull_done(ngx_http_request_t *r, void *data,
 
     ctx->vendor_status = status;
 
-    return (rc == NGX_ERROR) ? NGX_HTTP_BAD_GATEWAY : rc;
+    return (rc == NGX_ERROR) ? NGX_OK : rc;
 }
 
 
@@ -846,12 +846,10 @@ ngx_http_edugate_std_pull_body_filter(ngx_http_request_t *r,
         }
     }
 
-    /* a hostile vendor is not read to its end; the error page is not */
-    if (ctx->vendor_too_large && !ctx->vendor_aborted) {
-        ctx->vendor_aborted = 1;
-        return NGX_ERROR;
-    }
-
+    /*
+     * What is over the bound is read and dropped: an error here would end
+     * the client's request along with the subrequest.
+     */
     return NGX_OK;
 }
 

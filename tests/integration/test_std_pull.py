@@ -91,6 +91,16 @@ class _Backend(BaseHTTPRequestHandler):
             body = (b'{"school": {"moeCode": "2151049901"}, "pad": "'
                     + b"x" * (3 * 1024 * 1024) + b'"}')
             status = 200
+        elif how == "short":
+            # announces more than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(W.ROSTER.read_bytes()[:500])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         elif how == "not-a-roster":
             body = b'{"code": 0, "data": []}'
             status = 200
@@ -98,6 +108,8 @@ class _Backend(BaseHTTPRequestHandler):
             body = W.ROSTER.read_bytes()
             status = 200
         self.server.seen.append(self.path)
+        self.server.headers.append({k.lower(): v
+                                    for k, v in self.headers.items()})
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -114,13 +126,14 @@ class _Backend(BaseHTTPRequestHandler):
 @pytest.fixture
 def backend():
     """backend(how, delay=0) -> a loopback server answering every GET
-    the way named: "500", "garbage", "huge", "not-a-roster", "slow"."""
+    the way named: "500", "garbage", "huge", "short", "not-a-roster",
+    "slow"."""
     servers = []
 
     def make(how, delay=0.0):
         srv = ThreadingHTTPServer(("127.0.0.1", free_port()), _Backend)
         srv.daemon_threads = True
-        srv.how, srv.delay, srv.seen = how, delay, []
+        srv.how, srv.delay, srv.seen, srv.headers = how, delay, [], []
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         servers.append(srv)
         return srv
@@ -187,3 +200,297 @@ def test_students_json_oneroster(pull_gateway, client, redis):
     v = {x["ruleId"]: x for x in rep["violations"]}
     assert v["R02"]["actual"] == "5101**********2116"
     assert "510112201602182116" not in r.text
+
+
+def test_students_xml_valid(pull_gateway, client, redis):
+    """Accept: application/xml: the canonical batch of batch.xsd with the
+    report element, valid as lxml reads the schema."""
+    W.seed_district(redis)
+    n = pull_gateway()
+    c = client(n)
+
+    for accept in ("application/xml", "text/xml",
+                   "application/json;q=0.5, application/xml"):
+        r = pull(c, accept=accept)
+        assert r.status == 200, r.text
+        assert r.header("Content-Type").startswith("application/xml")
+        assert r.header("Vary") == "Accept"
+
+    doc = etree.fromstring(r.body)
+    schema = etree.XMLSchema(etree.parse(
+        str(REPO / "schemas" / "std" / "v1" / "batch.xsd")))
+    assert schema.validate(doc), schema.error_log
+
+    ns = {"s": W.STD_NS}
+    ids = doc.xpath("/s:batch/s:students/s:item/s:id/text()", namespaces=ns)
+    assert ids == [W.uid("student|G510104201605120323")]
+    assert doc.xpath("/s:batch/s:vendorId/text()", namespaces=ns) \
+        == ["smartcampus"]
+    assert doc.xpath("//s:idNumber", namespaces=ns) == []
+    assert len(doc.xpath("//s:students/s:item/s:idNumberHmac/text()",
+                         namespaces=ns)[0]) == 64
+    rules = doc.xpath("/s:batch/s:report/s:violations/s:item/s:ruleId"
+                      "/text()", namespaces=ns)
+    assert sorted(rules) == sorted(["R26", "R06", "R11", "R20", "R02",
+                                    "R09", "R21a"])
+    assert doc.xpath("/s:batch/s:report/s:totals/s:returned/text()",
+                     namespaces=ns) == ["1"]
+    assert "510112201602182116" not in r.text
+
+
+def test_ids_equal_a_push(pull_gateway, client, redis):
+    """A pull and a push of the same records name them with the same
+    unified ids, whichever comes first; the pull teaches the registry
+    nothing."""
+    W.seed_district(redis)
+    n = pull_gateway()
+    c = client(n)
+    before = set(redis.client().keys("eg:std:rec:*"))
+
+    r = pull(c, "/std/v1/classes?school=%s" % SCHOOL_CODE)
+    assert r.status == 200, r.text
+    pulled_class = r.json()["classes"][0]["sourcedId"]
+    r = pull(c, "/std/v1/orgs?school=%s" % SCHOOL_CODE)
+    assert [o["sourcedId"] for o in r.json()["orgs"]] == [W.SCHOOL]
+    assert r.json()["orgs"][0]["identifier"] == SCHOOL_CODE
+    assert r.json()["orgs"][0]["metadata"]["cn"]["xzqhm"] == "510104"
+    assert r.json()["orgs"][0]["type"] == "school"
+    assert set(redis.client().keys("eg:std:rec:*")) == before
+
+    r = W.push(c, "smartcampus", W.ROSTER.read_bytes())
+    assert r.status == 200, r.text
+    batch = json.loads(n.datacenter.wait_requests(1)[0]["body"])
+    assert batch["classes"][0]["id"] == pulled_class
+    assert batch["students"][0]["id"] == W.uid(
+        "student|G510104201605120323")
+
+    r = pull(c)
+    assert [u["sourcedId"] for u in r.json()["users"]] \
+        == [batch["students"][0]["id"]]
+    r = pull(c, "/std/v1/enrollments?school=%s" % SCHOOL_CODE)
+    e = r.json()["enrollments"]
+    assert [x["class"]["sourcedId"] for x in e] == [pulled_class]
+    assert e[0]["user"]["href"] == "/std/v1/users/" + \
+        batch["students"][0]["id"]
+    assert e[0]["role"] == "student"
+
+
+def test_observe_returns_all(pull_gateway, client, redis):
+    """mode=observe returns the rejected records too, with the same
+    report; XML leaves out what the schema refuses and counts it."""
+    W.seed_district(redis)
+    n = pull_gateway(mode="observe")
+    c = client(n)
+
+    r = pull(c)
+    assert r.status == 200, r.text
+    body = r.json()
+    assert sorted(u["metadata"]["cn"]["src"]["vendorLocalId"]
+                  for u in body["users"]) == ["u_88213", "u_88214",
+                                              "u_88215"]
+    rep = report_of(body)
+    assert rep["mode"] == "observe"
+    assert (rep["totals"]["rejected"], rep["totals"]["returned"]) == (2, 3)
+    # 阿依古丽·买买提: given name first
+    aygul = [u for u in body["users"]
+             if u["metadata"]["cn"]["src"]["vendorLocalId"] == "u_88214"][0]
+    assert (aygul["givenName"], aygul["familyName"]) == ("阿依古丽", "买买提")
+
+    r = pull(c, accept="application/xml")
+    assert r.status == 200, r.text
+    doc = etree.fromstring(r.body)
+    schema = etree.XMLSchema(etree.parse(
+        str(REPO / "schemas" / "std" / "v1" / "batch.xsd")))
+    assert schema.validate(doc), schema.error_log
+    ns = {"s": W.STD_NS}
+    got = len(doc.xpath("//s:students/s:item", namespaces=ns))
+    omitted = doc.xpath("//s:report/s:totals/s:omitted/text()",
+                        namespaces=ns)
+    assert got + int(omitted[0]) == 3
+
+
+def test_counters_move(pull_gateway, client, redis, login):
+    """Each pull counts for its vendor and school, as a push does."""
+    W.seed_district(redis)
+    n = pull_gateway()
+    c = client(n)
+
+    key = "eg:std:conf:smartcampus:%s" % SCHOOL_CODE
+    assert redis.client().hget(key, "batches") is None
+    assert pull(c).status == 200
+    assert pull(c).status == 200
+    h = {k.decode(): int(v) for k, v in redis.client().hgetall(key).items()}
+    assert h["batches"] == 2 and h["R02:E"] == 2 and h["R06:E"] == 2
+
+    a = client(n)
+    assert login(a, *ITADMIN).status == 302
+    r = a.get("/edugate/conformance?vendor=smartcampus",
+              headers={"Accept": "application/json"})
+    assert r.status == 200, r.text
+    assert r.json()["vendors"][0]["rules"]["R02:E"] == 2
+
+
+def test_policy(pull_gateway, client, login, redis):
+    """District IT's session and the data center's token are let in; a
+    student is refused, nobody at all asked to authenticate (never sent
+    to a login page: this is an API), a vendor's token is refused."""
+    W.seed_district(redis)
+    n = pull_gateway()
+
+    c = client(n)
+    r = c.get(STUDENTS)
+    expect_error(r, 401, "login_required")
+    assert r.header("Location") is None
+    assert r.json()["error"] == "login_required"
+    r = c.get(STUDENTS, headers={"Accept": "application/xml"})
+    expect_error(r, 401, "login_required")
+
+    s = client(n)
+    assert login(s, *STU).status == 302
+    r = s.get(STUDENTS)
+    expect_error(r, 403, "access_denied")
+
+    a = client(n)
+    assert login(a, *ITADMIN).status == 302
+    r = a.get(STUDENTS)
+    assert r.status == 200, r.text
+    assert r.json()["users"]
+
+    v = client(n)
+    r = pull(v, headers=bearer(v, "smartcampus"))
+    expect_error(r, 403, "client_not_allowed")
+
+    r = pull(v, headers={"Authorization": "Bearer abc.def.ghi"})
+    assert r.status == 401 and r.header("X-Edugate-Error") == \
+        "invalid_token"
+
+    assert pull(v).status == 200
+
+
+def test_bad_requests(pull_gateway, client):
+    """Filters, entity, Accept and method are checked before the vendor
+    is asked."""
+    n = pull_gateway()
+    c = client(n)
+    h = bearer(c)
+
+    bad = [
+        "/std/v1/students?school=1&school=2",
+        "/std/v1/students?sch%20ool=1",
+        "/std/v1/students?school=%ZZ",
+        "/std/v1/students?school=a%00b",
+        "/std/v1/students?school=%ff%fe",
+        "/std/v1/students?school=" + "9" * 300,
+        "/std/v1/students?" + "&".join("f%d=1" % i for i in range(17)),
+        "/std/v1/students?" + "x" * 40 + "=1",
+        # the plugin's own verdict: no school named
+        "/std/v1/students?semester=2024-2025-1",
+    ]
+    for path in bad:
+        r = pull(c, path, headers=h)
+        expect_error(r, 400, "invalid_query")
+        assert r.json()["error"] == "invalid_query"
+    expect_log(n.watch, "invalid_query", "filter \"school\" is given twice")
+
+    for path in ("/std/v1/teachers", "/std/v1/lineItems",
+                 "/std/v1/students/extra", "/std/v1/"):
+        r = pull(c, path + "?school=" + SCHOOL_CODE, headers=h)
+        expect_error(r, 404, "unknown_entity")
+    expect_log(n.watch, "unknown_entity")
+
+    for accept in ("text/html", "application/xml;q=0, text/csv",
+                   "image/png"):
+        r = pull(c, accept=accept, headers=h)
+        expect_error(r, 406, "not_acceptable")
+    expect_log(n.watch, "not_acceptable")
+
+    r = c.post(STUDENTS, "{}", "application/json", headers=h)
+    expect_error(r, 405, "method_not_allowed")
+    assert "GET" in r.header("Allow")
+
+
+def test_vendor_failures(pull_gateway, client, backend, redis):
+    """Whatever the vendor does wrong is a 502 with its code; nothing is
+    counted."""
+    cases = [
+        ("500", "vendor_failed", r".*vendor \"smartcampus\" answered 500"),
+        ("garbage", "invalid_json", ""),
+        ("not-a-roster", "vendor_payload_rejected", ""),
+        ("huge", "vendor_answer_too_large", ""),
+        ("short", "vendor_failed", r".*answered 200, incomplete"),
+    ]
+    for how, code, log in cases:
+        srv = backend(how)
+        n = pull_gateway(port=srv.server_address[1], max_body="1m")
+        c = client(n)
+        r = pull(c)
+        expect_error(r, 502, code)
+        assert r.json()["error"] == code
+        expect_log(n.watch, code, log)
+        n.stop()
+
+    # nobody listening
+    port = free_port()
+    n = pull_gateway(port=port)
+    c = client(n)
+    r = pull(c)
+    expect_error(r, 502, "vendor_failed")
+    expect_log(n.watch, "vendor_failed", r".*vendor \"smartcampus\" answered "
+               r"502")
+    assert not redis.client().keys("eg:std:conf:*")
+
+
+def test_vendor_request(pull_gateway, client, backend, login):
+    """The vendor gets the plugin's request: its path below the upstream
+    location, its arguments percent-encoded, its signature headers; none
+    of the client's headers."""
+    srv = backend("ok")
+    n = pull_gateway(port=srv.server_address[1])
+    c = client(n)
+    r = pull(c, STUDENTS + "&semester=2024-2025-1&x.y=%E4%B8%80%20b")
+    assert r.status == 200, r.text
+    assert srv.seen == ["/api/v2/roster?moeCode=2151049901"
+                        "&semester=2024-2025-1"]
+    h = srv.headers[0]
+    assert h["x-smartcampus-user"] == "edugate-gateway"
+    assert len(h["x-smartcampus-sign"]) == 64
+    assert abs(int(h["x-smartcampus-ts"]) - time.time()) < 60
+    assert h["accept"] == "application/json"
+    for private in ("authorization", "cookie", "x-edugate-user"):
+        assert private not in h, h
+
+    # a session's cookie stays here too
+    a = client(n)
+    assert login(a, *ITADMIN).status == 302
+    assert a.get(STUDENTS).status == 200
+    assert "cookie" not in srv.headers[1], srv.headers[1]
+
+
+def test_slow_vendor_blocks_nothing(pull_gateway, client, backend, redis):
+    """A vendor that takes 2 s holds its own pull, not the others'."""
+    W.seed_district(redis)
+    srv = backend("slow", delay=2.0)
+    n = pull_gateway(port=srv.server_address[1])
+    c = client(n)
+    tok = bearer(c)
+
+    done = {}
+
+    def slow():
+        done["r"] = pull(client(n), headers=tok)
+
+    t = threading.Thread(target=slow)
+    start = time.monotonic()
+    t.start()
+    time.sleep(0.3)
+    worst = 0.0
+    for _ in range(10):
+        t0 = time.monotonic()
+        r = client(n).get("/edugate/login")
+        worst = max(worst, time.monotonic() - t0)
+        assert r.status == 200
+    t.join(10)
+    assert done["r"].status == 200, done["r"].text
+    assert time.monotonic() - start >= 2.0
+    assert worst < 0.5, worst
+
