@@ -267,8 +267,8 @@ eg_oneroster_key(const char *coll)
 json_t *
 eg_oneroster_record(const char *coll, json_t *rec)
 {
-    json_t                *out, *v;
-    const char            *field;
+    json_t                *out, *v, *id;
+    const char            *field, *status;
     const eg_or_map_t     *m;
     const eg_or_entity_t  *ent;
 
@@ -282,8 +282,22 @@ eg_oneroster_record(const char *coll, json_t *rec)
         return NULL;
     }
 
+    /* OneRoster's header first, as its examples show it */
+    id = json_object_get(rec, "id");
+    status = json_string_value(json_object_get(rec, "status"));
+
+    if ((id && eg_or_set(out, "sourcedId", json_incref(id)) != 0)
+        || eg_or_set(out, "status", json_string(status ? status : "active"))
+           != 0)
+    {
+        json_decref(out);
+        return NULL;
+    }
+
     json_object_foreach(rec, field, v) {
-        if (json_is_null(v) || field[0] == '_') {
+        if (json_is_null(v) || field[0] == '_' || strcmp(field, "id") == 0
+            || strcmp(field, "status") == 0)
+        {
             continue;
         }
 
@@ -296,13 +310,6 @@ eg_oneroster_record(const char *coll, json_t *rec)
             json_decref(out);
             return NULL;
         }
-    }
-
-    if (json_object_get(out, "status") == NULL
-        && json_object_set_new(out, "status", json_string("active")) != 0)
-    {
-        json_decref(out);
-        return NULL;
     }
 
     return out;

@@ -25,8 +25,8 @@ static int eg_pull_hex(int c);
 static int eg_pull_utf8_ok(const unsigned char *s, size_t n);
 static json_t *eg_pull_report(const eg_pull_conf_t *conf,
     eg_pipe_result_t *res, size_t returned, size_t omitted);
-static char *eg_pull_json(const eg_pull_conf_t *conf, json_t *list,
-    json_t *report, size_t *len);
+static char *eg_pull_json(const eg_pull_conf_t *conf, json_t *head,
+    json_t *list, json_t *report, size_t *len);
 static char *eg_pull_xml(const eg_pull_conf_t *conf, eg_pipe_result_t *res,
     json_t *list, json_t *report, size_t *len);
 
@@ -364,7 +364,7 @@ eg_pull_render(const eg_pull_conf_t *conf, eg_pipe_result_t *res,
 
     text = (conf->format == EG_PULL_XML)
            ? eg_pull_xml(conf, res, kept, report, len)
-           : eg_pull_json(conf, kept, report, len);
+           : eg_pull_json(conf, res->forward, kept, report, len);
 
     json_decref(kept);
     json_decref(report);
@@ -495,12 +495,12 @@ failed:
 
 
 static char *
-eg_pull_json(const eg_pull_conf_t *conf, json_t *list, json_t *report,
-    size_t *len)
+eg_pull_json(const eg_pull_conf_t *conf, json_t *head, json_t *list,
+    json_t *report, size_t *len)
 {
     char        *text;
     size_t       i;
-    json_t      *root, *out, *rec, *o;
+    json_t      *root, *out, *rec, *o, *stamp;
     const char  *key;
 
     key = eg_oneroster_key(conf->coll);
@@ -514,10 +514,20 @@ eg_pull_json(const eg_pull_conf_t *conf, json_t *list, json_t *report,
         return NULL;
     }
 
+    stamp = json_object_get(head, "generatedAt");
+
     json_array_foreach(list, i, rec) {
         o = eg_oneroster_record(conf->coll, rec);
 
         if (o == NULL || json_array_append_new(out, o) != 0) {
+            json_decref(root);
+            return NULL;
+        }
+
+        /* OneRoster wants one: the records are as of this answer */
+        if (json_object_get(o, "dateLastModified") == NULL && stamp
+            && json_object_set(o, "dateLastModified", stamp) != 0)
+        {
             json_decref(root);
             return NULL;
         }

@@ -160,7 +160,9 @@ def test_students_json_oneroster(pull_gateway, client, redis):
     assert [u["metadata"]["cn"]["src"]["vendorLocalId"] for u in users] \
         == ["u_88213"]
     u = users[0]
+    assert list(u)[:2] == ["sourcedId", "status"]
     assert u["sourcedId"] == W.uid("student|G510104201605120323")
+    assert u["dateLastModified"].endswith("Z")
     assert u["status"] == "active" and u["enabledUser"] is True
     assert (u["familyName"], u["givenName"]) == ("李", "思雨")
     assert u["identifier"] == "G510104201605120323"

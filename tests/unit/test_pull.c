@@ -566,6 +566,10 @@ test_render_json(void **state)
     assert_null(json_object_get(doc, "classes"));
     assert_string_equal(str_at(json_array_get(users, 1), "familyName"),
                         "张");
+    assert_string_equal(json_object_iter_key(json_object_iter(
+                            json_array_get(users, 0))), "sourcedId");
+    assert_string_equal(str_at(json_array_get(users, 0),
+                               "dateLastModified"), "2024-09-03T08:15:22Z");
 
     cn = json_object_get(json_object_get(doc, "metadata"), "cn");
     assert_string_equal(str_at(cn, "batchId"), "sc-pull-1");
