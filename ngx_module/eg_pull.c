@@ -21,6 +21,8 @@
 #include "eg_pull.h"
 
 
+static int eg_pull_name_char(unsigned char c);
+static double eg_pull_qvalue(const char *p, const char *end);
 static int eg_pull_hex(int c);
 static int eg_pull_utf8_ok(const unsigned char *s, size_t n);
 static json_t *eg_pull_report(const eg_pull_conf_t *conf,
@@ -61,10 +63,13 @@ eg_pull_query_parse(eg_pull_query_t *q, const char *args, size_t len,
         eq = memchr(p, '=', (size_t) (amp - p));
         n = (size_t) ((eq ? eq : amp) - p);
 
-        if (n == 0 || n > EG_PULL_NAME_MAX
-            || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
-                         "yz0123456789_.") < n)
-        {
+        for (i = 0; i < n && i <= EG_PULL_NAME_MAX; i++) {
+            if (!eg_pull_name_char((unsigned char) p[i])) {
+                break;
+            }
+        }
+
+        if (n == 0 || n > EG_PULL_NAME_MAX || i < n) {
             snprintf(err, errlen, "a filter name must be 1 to %d of "
                      "[A-Za-z0-9_.]", EG_PULL_NAME_MAX);
             return -1;
@@ -136,6 +141,14 @@ eg_pull_query_parse(eg_pull_query_t *q, const char *args, size_t len,
     }
 
     return 0;
+}
+
+
+static int
+eg_pull_name_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
 
@@ -243,7 +256,7 @@ eg_pull_accept(const char *accept, size_t len)
                 && t[1] == '=' && (t == semi || t[-1] == ';'
                                    || t[-1] == ' '))
             {
-                q = strtod(t + 2, NULL);
+                q = eg_pull_qvalue(t + 2, comma);
                 break;
             }
         }
@@ -280,6 +293,31 @@ eg_pull_accept(const char *accept, size_t len)
     }
 
     return EG_PULL_JSON;
+}
+
+
+/* RFC 9110 qvalue: "0" or "1", up to three decimals; junk counts as 0 */
+
+static double
+eg_pull_qvalue(const char *p, const char *end)
+{
+    double  q, unit;
+
+    if (p >= end || (*p != '0' && *p != '1')) {
+        return 0.0;
+    }
+
+    q = *p++ - '0';
+
+    if (p < end && *p == '.') {
+        for (p++, unit = 0.1; p < end && *p >= '0' && *p <= '9'
+                              && unit > 0.0001; p++, unit /= 10)
+        {
+            q += (*p - '0') * unit;
+        }
+    }
+
+    return q > 1.0 ? 1.0 : q;
 }
 
 

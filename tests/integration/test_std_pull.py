@@ -101,6 +101,9 @@ class _Backend(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        elif how == "people":
+            body = b'{"people": [{"id": "p1"}]}'
+            status = 200
         elif how == "not-a-roster":
             body = b'{"code": 0, "data": []}'
             status = 200
@@ -127,7 +130,7 @@ class _Backend(BaseHTTPRequestHandler):
 def backend():
     """backend(how, delay=0) -> a loopback server answering every GET
     the way named: "500", "garbage", "huge", "short", "not-a-roster",
-    "slow"."""
+    "people" (the test plugin's format), "slow"."""
     servers = []
 
     def make(how, delay=0.0):
@@ -496,3 +499,48 @@ def test_slow_vendor_blocks_nothing(pull_gateway, client, backend, redis):
     assert time.monotonic() - start >= 2.0
     assert worst < 0.5, worst
 
+
+
+def test_plugin_faults(std_gateway, test_plugin, client, backend):  # noqa
+    """to_vendor runs in the thread pool under edugate_standardize_timeout
+    (504 plugin_timeout, the late answer dropped); records the plugin
+    makes from the vendor's answer that the standard cannot take are the
+    vendor side's fault: 502 plugin_output_invalid."""
+    srv = backend("people")
+    http, _ = std_pull_conf(srv.server_address[1])
+    n = std_gateway(extra_http=http + """
+    edugate_plugin badrecord %s;
+""" % test_plugin("badrecord"), extra_server="""
+        location /std/v1/ {
+            edugate_allow_clients        datacenter;
+            edugate_std_pull             badrecord students;
+            edugate_std_pull_upstream    /_vendor/badrecord;
+            edugate_standardize_timeout  1s;
+        }
+        location /_vendor/badrecord/ {
+            internal;
+            proxy_pass  http://127.0.0.1:%d/;
+        }
+""" % srv.server_address[1])
+    c = client(n)
+    h = bearer(c)
+
+    r = pull(c, "/std/v1/students", headers=h)
+    expect_error(r, 502, "plugin_output_invalid")
+    expect_log(n.watch, "plugin_output_invalid",
+               r'pull \S+ of "badrecord" refused whole: plugin "badrecord": '
+               r'to_standard\(students\) made a record the standard cannot '
+               r'take')
+    assert srv.seen == ["/people"]
+
+    t0 = time.monotonic()
+    r = pull(c, "/std/v1/students?sleep_ms=2500", headers=h)
+    expect_error(r, 504, "plugin_timeout")
+    assert time.monotonic() - t0 < 2.0
+    expect_log(n.watch, "plugin_timeout")
+    assert len(srv.seen) == 1
+
+    # the gateway goes on
+    time.sleep(1.6)
+    r = pull(c, "/std/v1/students", headers=h)
+    expect_error(r, 502, "plugin_output_invalid")

@@ -141,6 +141,10 @@ test_accept(void **state)
         { "image/png, text/csv", 0 },
         { "application/json;q=0", 0 },
         { "application/jsonx", 0 },
+        { "application/json;q=abc", 0 },
+        { "application/json;q=0.001", EG_PULL_JSON },
+        { "application/xml;q=0.301, application/json;q=0.3", EG_PULL_XML },
+        { "application/json; level=1; q=0.2, text/xml;q=0.25", EG_PULL_XML },
     };
 
     (void) state;
