@@ -344,7 +344,8 @@ test_oneroster_entities(void **state)
     (void) state;
 
     rec = load("{\"id\": \"" SCHOOL "\", \"level\": \"school\","
-               " \"name\": \"锦江区示例实验小学\", \"schoolCode\": \"2151049901\","
+               " \"name\": \"锦江区示例实验小学\","
+               " \"schoolCode\": \"2151049901\","
                " \"divisionCode\": \"510104\", \"schoolType\": \"211\","
                " \"stages\": [\"2\"], \"parentId\": \"" STU2 "\"}");
     o = eg_oneroster_record("orgs", rec);
@@ -359,7 +360,8 @@ test_oneroster_entities(void **state)
     json_decref(o);
     json_decref(rec);
 
-    rec = load("{\"id\": \"x\", \"level\": \"province\", \"name\": \"四川省\"}");
+    rec = load("{\"id\": \"x\", \"level\": \"province\","
+               " \"name\": \"四川省\"}");
     o = eg_oneroster_record("orgs", rec);
     assert_string_equal(str_at(o, "type"), "state");
     json_decref(o);
@@ -430,7 +432,8 @@ test_oneroster_entities(void **state)
     json_decref(o);
     json_decref(rec);
 
-    rec = load("{\"id\": \"s\", \"name\": \"王建国\", \"staffNo\": \"T0193\","
+    rec = load("{\"id\": \"s\", \"name\": \"王建国\","
+               " \"staffNo\": \"T0193\","
                " \"schoolId\": \"" SCHOOL "\", \"role\": \"teacher\","
                " \"subjects\": [\"13\", \"14\"], \"education\": \"21\"}");
     o = eg_oneroster_record("staff", rec);
