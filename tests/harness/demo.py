@@ -158,6 +158,8 @@ data center's program, client datacenter / {dc_secret}):
        "$u/std/v1/students?school=2151049901" | jq .
   curl -s -H "Authorization: Bearer $tok" -H 'Accept: application/xml' \\
        "$u/std/v1/classes?school=2151049901"
+  curl -s -H "Authorization: Bearer $tok" \\
+       "$u/std/v1/results?examId=EX-2025-0107-G3" | jq .
   curl -s "$u/edugate/metrics"         # conformance, Prometheus text
   (log in as itadmin, then: curl -s -b "$jar" "$u/edugate/conformance")
 
@@ -425,7 +427,8 @@ def main(argv=None):
         dc = DataCenter(run_dir / "datacenter", args.datacenter_port)
         std_http, std_server = std_demo_conf(dc.port)
         pull_http, pull_server = std_pull_conf(
-            vendors["smartcampus"].port)
+            vendors["smartcampus"].port,
+            yuejuan_port=vendors["yuejuan"].port)
         portal = OidcPortal(run_dir / "portal", args.portal_port, base)
         cas_app = CasApp(run_dir / "cas-app", args.cas_app_port,
                          base + "/cas")

@@ -647,12 +647,13 @@ def std_demo_conf(datacenter_port, mode="enforce", roster="*",
 
 def std_pull_conf(vendor_port, mode="enforce",
                   entities=STD_PULL_ENTITIES, max_body=None,
-                  upstream_extra=""):
+                  upstream_extra="", yuejuan_port=None):
     """(http, server) parts of nginx.conf for the standard pull of
     smartcampus data (after std_demo_conf): GET /std/v1/<entity> for
     district IT (role itadmin) and the data center's program (OAuth2
     client "datacenter"), answered from the vendor's backend on
-    vendor_port and standardized."""
+    vendor_port and standardized; with yuejuan_port, the exam results
+    (/std/v1/lineItems, /std/v1/results) from yuejuan's backend too."""
     http = """
     # The district data center's program pulls with a client_credentials
     # token (demo secret).
@@ -675,6 +676,20 @@ def std_pull_conf(vendor_port, mode="enforce",
 """ % (entities, mode,
        "            edugate_std_pull_max_body  %s;\n" % max_body
        if max_body else "", vendor_port, upstream_extra)
+    if yuejuan_port:
+        server += """
+        # The exam results, from the marking system's export API.
+        location ~ ^/std/v1/(lineItems|results)$ {
+            edugate_allow_roles        itadmin;
+            edugate_allow_clients      datacenter;
+            edugate_std_pull           yuejuan lineItems,results mode=%s;
+            edugate_std_pull_upstream  /_vendor/yuejuan;
+        }
+        location /_vendor/yuejuan/ {
+            internal;
+            proxy_pass  http://127.0.0.1:%d/;
+        }
+""" % (mode, yuejuan_port)
     return http, server
 
 

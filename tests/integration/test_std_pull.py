@@ -39,17 +39,28 @@ def smartcampus(tmp_path_factory):
     b.stop()
 
 
+@pytest.fixture(scope="module")
+def yuejuan(tmp_path_factory):
+    b = VendorBackend(tmp_path_factory.mktemp("yuejuan"), free_port(),
+                      "yuejuan")
+    b.start()
+    yield b
+    b.stop()
+
+
 @pytest.fixture
-def pull_gateway(std_gateway, smartcampus, plugin_path):  # noqa: F811
+def pull_gateway(std_gateway, smartcampus, yuejuan, plugin_path):  # noqa
     """pull_gateway(mode="enforce", port=<the smartcampus backend>,
     max_body=None, upstream_extra="") -> a gateway with the demo's pull
-    location next to the push locations."""
+    locations (smartcampus, and yuejuan's results) next to the push
+    locations."""
 
     def make(mode="enforce", port=None, max_body=None, upstream_extra="",
              extra_http="", extra_server=""):
         http, server = std_pull_conf(port or smartcampus.port, mode=mode,
                                      max_body=max_body,
-                                     upstream_extra=upstream_extra)
+                                     upstream_extra=upstream_extra,
+                                     yuejuan_port=yuejuan.port)
         return std_gateway(extra_http=http + extra_http,
                            extra_server=server + extra_server)
 
@@ -243,6 +254,55 @@ def test_students_xml_valid(pull_gateway, client, redis):
     assert "510112201602182116" not in r.text
 
 
+def test_results_from_yuejuan(pull_gateway, client, redis):
+    """The marking system's GBK XML export, pulled by exam: its results
+    as OneRoster results with the violations of DATA-STANDARD 5.2, ids
+    as a push of the export gets them."""
+    W.seed_district(redis)
+    W.seed_exam_world(redis)
+    n = pull_gateway()
+    c = client(n)
+
+    r = pull(c, "/std/v1/results?examId=EX-2025-0107-G3&subjectCode=YW")
+    assert r.status == 200, r.text
+    body = r.json()
+    results = {x["metadata"]["cn"]["src"]["vendorLocalId"]: x
+               for x in body["results"]}
+    assert set(results) == {"250302017", "250302018"}
+    x = results["250302017"]
+    assert x["score"] == 92.5 and x["scoreStatus"] == "fully graded"
+    assert x["student"]["type"] == "user"
+    assert x["student"]["sourcedId"] == W.uid("student|G510104201605120323")
+    assert x["lineItem"]["type"] == "lineItem"
+    assert x["metadata"]["cn"]["ksxzm"] == "01"
+    assert W.violations(report_of(body)) == {
+        ("250302018", "examStatus", "R20", "W"),
+        ("250302031", "score", "R23", "E"),
+        ("250302031", "studentId", "R21f", "E"),
+    }
+
+    r = pull(c, "/std/v1/lineItems?examId=EX-2025-0107-G3")
+    assert r.status == 200, r.text
+    li = r.json()["lineItems"][0]
+    assert li["sourcedId"] == x["lineItem"]["sourcedId"]
+    assert li["academicSession"]["sourcedId"] == W.TERM
+    assert li["metadata"]["cn"]["kcm"] == "13"
+    assert li["resultValueMax"] == 100
+
+    # the push of the same export names the results alike
+    r = W.push(c, "yuejuan", W.SCORES.read_bytes())
+    assert r.status == 200, r.text
+    batch = json.loads(n.datacenter.wait_requests(1)[0]["body"])
+    assert {x["id"] for x in batch["results"]} == \
+        {x["sourcedId"] for x in results.values()}
+
+    r = pull(c, "/std/v1/results?examId=EX-2099")
+    expect_error(r, 502, "vendor_failed")
+    r = pull(c, "/std/v1/results")
+    expect_error(r, 400, "invalid_query")
+    assert "examId" in r.json()["message"]
+
+
 def test_ids_equal_a_push(pull_gateway, client, redis):
     """A pull and a push of the same records name them with the same
     unified ids, whichever comes first; the pull teaches the registry
@@ -397,7 +457,7 @@ def test_bad_requests(pull_gateway, client):
         assert r.json()["error"] == "invalid_query"
     expect_log(n.watch, "invalid_query", "filter \"school\" is given twice")
 
-    for path in ("/std/v1/teachers", "/std/v1/lineItems",
+    for path in ("/std/v1/teachers", "/std/v1/courses",
                  "/std/v1/students/extra", "/std/v1/"):
         r = pull(c, path + "?school=" + SCHOOL_CODE, headers=h)
         expect_error(r, 404, "unknown_entity")
