@@ -8,8 +8,13 @@
 #ifndef _EG_PIPE_INT_H_INCLUDED_
 #define _EG_PIPE_INT_H_INCLUDED_
 
+#include <libxml/tree.h>
+
 #include "eg_pipe.h"
 #include "eg_unify_int.h"
+
+
+#define EG_PIPE_XSD_NS       "urn:edugate:std:v1"
 
 
 /* the finds a record needs (eg_pipe_fetch_args) */
@@ -21,6 +26,16 @@ int eg_pipe_cascade(json_t *records, eg_std_report_t *rep);
 /* eg_pipe_xsd.c: records the rules accepted, against the XSD */
 int eg_pipe_xsd(void *schema, json_t *records, eg_std_report_t *rep,
     json_t *texts);
+
+/*
+ * A JSON value as XML (schemas/README.md: element names are the keys, a
+ * list's members are <item>, null is absent), a new child of parent
+ */
+xmlNodePtr eg_pipe_xml(xmlNodePtr parent, xmlNsPtr ns, const char *name,
+    json_t *v);
+
+/* one record of a collection against the XSD: 1 valid, 0 not, -1 error */
+int eg_pipe_xsd_record(void *schema, const char *coll, json_t *rec);
 
 /* the forwarded batch, the store arguments, the counters */
 int eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,

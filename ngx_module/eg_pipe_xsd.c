@@ -23,7 +23,6 @@
 #include "eg_pipe_int.h"
 
 
-#define EG_PIPE_XSD_NS       "urn:edugate:std:v1"
 #define EG_PIPE_XSD_ERRORS   4       /* findings kept per record */
 #define EG_PIPE_XSD_MSG      240
 
@@ -36,10 +35,9 @@ typedef struct {
 } eg_pipe_xsd_ctx_t;
 
 
-static xmlNodePtr eg_pipe_xml(xmlNodePtr parent, xmlNsPtr ns,
-    const char *name, json_t *v);
 static void eg_pipe_xsd_error(void *data, xmlErrorPtr err);
 static void eg_pipe_schema_error(void *data, xmlErrorPtr err);
+static void eg_pipe_xsd_quiet(void *data, xmlErrorPtr err);
 
 
 void *
@@ -178,7 +176,61 @@ eg_pipe_xsd(void *schema, json_t *records, eg_std_report_t *rep,
 }
 
 
-static xmlNodePtr
+/* one record alone: 1 when the schema takes it, 0 if not, -1 on error */
+
+int
+eg_pipe_xsd_record(void *schema, const char *coll, json_t *rec)
+{
+    int                     rc;
+    xmlNsPtr                ns;
+    xmlDocPtr               doc;
+    xmlNodePtr              root, list;
+    xmlSchemaValidCtxtPtr   vctxt;
+
+    doc = xmlNewDoc((const xmlChar *) "1.0");
+    root = doc ? xmlNewDocNode(doc, NULL, (const xmlChar *) "batch", NULL)
+               : NULL;
+
+    if (root == NULL) {
+        xmlFreeDoc(doc);
+        return -1;
+    }
+
+    xmlDocSetRootElement(doc, root);
+    ns = xmlNewNs(root, (const xmlChar *) EG_PIPE_XSD_NS, NULL);
+    xmlSetNs(root, ns);
+
+    list = xmlNewChild(root, ns, (const xmlChar *) coll, NULL);
+    vctxt = xmlSchemaNewValidCtxt(schema);
+
+    if (ns == NULL || list == NULL || vctxt == NULL
+        || eg_pipe_xml(list, ns, "item", rec) == NULL)
+    {
+        xmlSchemaFreeValidCtxt(vctxt);
+        xmlFreeDoc(doc);
+        return -1;
+    }
+
+    xmlSchemaSetValidStructuredErrors(vctxt, eg_pipe_xsd_quiet, NULL);
+
+    rc = xmlSchemaValidateDoc(vctxt, doc);
+
+    xmlSchemaFreeValidCtxt(vctxt);
+    xmlFreeDoc(doc);
+
+    return rc == 0 ? 1 : (rc > 0 ? 0 : -1);
+}
+
+
+static void
+eg_pipe_xsd_quiet(void *data, xmlErrorPtr err)
+{
+    (void) data;
+    (void) err;
+}
+
+
+xmlNodePtr
 eg_pipe_xml(xmlNodePtr parent, xmlNsPtr ns, const char *name, json_t *v)
 {
     char         num[64];

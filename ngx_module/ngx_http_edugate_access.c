@@ -254,9 +254,11 @@ ngx_http_edugate_deny(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx,
 {
     ngx_int_t                      rc;
     ngx_str_t                      location, empty, path;
+    ngx_http_edugate_loc_conf_t   *elcf;
     ngx_http_edugate_main_conf_t  *emcf;
 
     emcf = ngx_http_get_module_main_conf(r, ngx_http_edugate_module);
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_module);
 
     /* not ngx_str_set(): code is a pointer, sizeof() would be wrong */
     ctx->error.data = (u_char *) code;
@@ -288,7 +290,8 @@ ngx_http_edugate_deny(ngx_http_request_t *r, ngx_http_edugate_ctx_t *ctx,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_edugate_wants_json(r)) {
+        /* an API is never sent to a login page */
+        if (ngx_http_edugate_wants_json(r) || elcf->api) {
             rc = ngx_http_edugate_send_error(r, status, code, &location);
 
         } else {

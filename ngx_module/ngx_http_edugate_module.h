@@ -116,6 +116,8 @@ typedef struct {
     ngx_array_t          *allow_roles;      /* ngx_str_t */
     ngx_array_t          *allow_orgs;       /* ngx_str_t */
     ngx_array_t          *allow_clients;    /* ngx_str_t */
+    ngx_flag_t            api;              /* refusals as JSON, never a
+                                               redirect (edugate_std_pull) */
 } ngx_http_edugate_loc_conf_t;
 
 

@@ -361,11 +361,12 @@ ngx_int_t
 ngx_http_edugate_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, ngx_str_t *login_url)
 {
-    u_char      *body, *p;
-    size_t       len, mlen;
-    ngx_str_t    s;
-    ngx_uint_t   en;
-    const char  *msg;
+    u_char                       *body, *p;
+    size_t                        len, mlen;
+    ngx_str_t                     s;
+    ngx_uint_t                    en;
+    const char                   *msg;
+    ngx_http_edugate_loc_conf_t  *elcf;
 
     en = ngx_http_edugate_wants_english(r);
     msg = ngx_http_edugate_message(code, en);
@@ -375,8 +376,10 @@ ngx_http_edugate_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_ERROR;
     }
 
+    elcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_module);
+
     /* a program that sent a token reads JSON, whatever it accepts */
-    if (ngx_http_edugate_wants_json(r)
+    if (ngx_http_edugate_wants_json(r) || (elcf && elcf->api)
         || ngx_http_edugate_bearer_token(r, NULL) == NGX_OK)
     {
         len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1

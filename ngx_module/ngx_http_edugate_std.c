@@ -12,9 +12,14 @@
  *   edugate_standardize_max_body <size>;
  *   edugate_standardize_timeout <time>;
  *   edugate_conformance;  edugate_metrics;
+ *   edugate_std_pull <vendor> <entities|*> [mode=enforce|observe];
+ *   edugate_std_pull_upstream <uri>;              the vendor's backend
+ *   edugate_std_pull_max_body <size>;
  *
  * A push location takes the vendor's client_credentials token only:
  * whatever policy it inherits, it lets in that client and nobody else.
+ * A pull location hands out personal data: it must have a policy of its
+ * own (or inherit one), and its refusals are those of an API.
  */
 
 
@@ -44,7 +49,13 @@ static char *ngx_http_edugate_std_schema(ngx_conf_t *cf,
 static char *ngx_http_edugate_standardize(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_edugate_std_entities(ngx_conf_t *cf,
-    ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *list);
+    ngx_http_edugate_plugin_t *vendor, ngx_array_t **entities,
+    ngx_str_t *list);
+static char *ngx_http_edugate_std_pull(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_edugate_std_pull_conf(ngx_conf_t *cf,
+    ngx_http_edugate_std_loc_conf_t *conf);
+static ngx_int_t ngx_http_edugate_std_init(ngx_conf_t *cf);
 static char *ngx_http_edugate_std_forward_uri(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_edugate_std_stats(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -113,6 +124,27 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
       offsetof(ngx_http_edugate_std_loc_conf_t, timeout),
       NULL },
 
+    { ngx_string("edugate_std_pull"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      ngx_http_edugate_std_pull,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("edugate_std_pull_upstream"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_edugate_std_loc_conf_t, pull_upstream),
+      NULL },
+
+    { ngx_string("edugate_std_pull_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_edugate_std_loc_conf_t, pull_max_body),
+      NULL },
+
     { ngx_string("edugate_conformance"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_edugate_std_stats,
@@ -133,7 +165,7 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
 
 static ngx_http_module_t  ngx_http_edugate_std_module_ctx = {
     NULL,                                      /* preconfiguration */
-    ngx_http_edugate_std_limit_init,           /* postconfiguration */
+    ngx_http_edugate_std_init,                 /* postconfiguration */
 
     ngx_http_edugate_std_create_main_conf,     /* create main configuration */
     ngx_http_edugate_std_init_main_conf,       /* init main configuration */
@@ -190,21 +222,29 @@ ngx_http_edugate_std_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (smcf->pushes == 0) {
+    if (smcf->pushes == 0 && smcf->pulls == 0) {
         return NGX_CONF_OK;
     }
 
     if (smcf->codes == NULL) {
-        ngx_http_edugate_conf_error(cf, &smcf->push_pos,
-                                    "\"edugate_standardize\" needs the code "
-                                    "tables: \"edugate_std_codes\"");
+        ngx_http_edugate_conf_error(cf, smcf->pushes ? &smcf->push_pos
+                                                     : &smcf->pull_pos,
+                                    smcf->pushes
+                                    ? "\"edugate_standardize\" needs the "
+                                      "code tables: \"edugate_std_codes\""
+                                    : "\"edugate_std_pull\" needs the code "
+                                      "tables: \"edugate_std_codes\"");
         return NGX_CONF_ERROR;
     }
 
     if (!smcf->ns_set) {
-        ngx_http_edugate_conf_error(cf, &smcf->push_pos,
-                                    "\"edugate_standardize\" needs the "
-                                    "district's \"edugate_std_namespace\"");
+        ngx_http_edugate_conf_error(cf, smcf->pushes ? &smcf->push_pos
+                                                     : &smcf->pull_pos,
+                                    smcf->pushes
+                                    ? "\"edugate_standardize\" needs the "
+                                      "district's \"edugate_std_namespace\""
+                                    : "\"edugate_std_pull\" needs the "
+                                      "district's \"edugate_std_namespace\"");
         return NGX_CONF_ERROR;
     }
 
@@ -225,6 +265,7 @@ ngx_http_edugate_std_create_loc_conf(ngx_conf_t *cf)
     slcf->observe = NGX_CONF_UNSET;
     slcf->max_body = NGX_CONF_UNSET_SIZE;
     slcf->timeout = NGX_CONF_UNSET_MSEC;
+    slcf->pull_max_body = NGX_CONF_UNSET_SIZE;
 
     return slcf;
 }
@@ -244,6 +285,12 @@ ngx_http_edugate_std_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->max_body, prev->max_body,
                               8 * 1024 * 1024);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 10000);
+    ngx_conf_merge_size_value(conf->pull_max_body, prev->pull_max_body,
+                              8 * 1024 * 1024);
+
+    if (conf->pull) {
+        return ngx_http_edugate_std_pull_conf(cf, conf);
+    }
 
     if (conf->vendor) {
         clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -473,7 +520,10 @@ ngx_http_edugate_standardize(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_edugate_std_entities(cf, slcf, &value[2]) != NGX_OK) {
+    if (ngx_http_edugate_std_entities(cf, slcf->vendor, &slcf->entities,
+                                      &value[2])
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -520,23 +570,24 @@ ngx_http_edugate_standardize(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 static ngx_int_t
 ngx_http_edugate_std_entities(ngx_conf_t *cf,
-    ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *list)
+    ngx_http_edugate_plugin_t *vendor, ngx_array_t **entities,
+    ngx_str_t *list)
 {
     u_char              *p, *end, *comma;
     char               **e;
     ngx_str_t            name;
     const char *const   *about;
 
-    about = slcf->vendor->plugin->about.entities;
+    about = vendor->plugin->about.entities;
 
-    slcf->entities = ngx_array_create(cf->pool, 4, sizeof(char *));
-    if (slcf->entities == NULL) {
+    *entities = ngx_array_create(cf->pool, 4, sizeof(char *));
+    if (*entities == NULL) {
         return NGX_ERROR;
     }
 
     if (list->len == 1 && list->data[0] == '*') {
         for ( /* void */ ; about && *about; about++) {
-            e = ngx_array_push(slcf->entities);
+            e = ngx_array_push(*entities);
             if (e == NULL) {
                 return NGX_ERROR;
             }
@@ -544,7 +595,7 @@ ngx_http_edugate_std_entities(ngx_conf_t *cf,
             *e = (char *) *about;
         }
 
-        return slcf->entities->nelts ? NGX_OK : NGX_ERROR;
+        return (*entities)->nelts ? NGX_OK : NGX_ERROR;
     }
 
     p = list->data;
@@ -560,7 +611,7 @@ ngx_http_edugate_std_entities(ngx_conf_t *cf,
         name.len = comma - p;
         p = comma + 1;
 
-        e = ngx_array_push(slcf->entities);
+        e = ngx_array_push(*entities);
         if (e == NULL) {
             return NGX_ERROR;
         }
@@ -573,15 +624,163 @@ ngx_http_edugate_std_entities(ngx_conf_t *cf,
         ngx_memcpy(*e, name.data, name.len);
         (*e)[name.len] = '\0';
 
-        if (!eg_plugin_listed(slcf->vendor->plugin->about.entities, *e)) {
+        if (!eg_plugin_listed(vendor->plugin->about.entities, *e)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "edugate_standardize: plugin \"%V\" does not "
-                               "produce \"%V\"", &slcf->vendor->name, &name);
+                               "%V: plugin \"%V\" does not produce \"%V\"",
+                               (ngx_str_t *) cf->args->elts, &vendor->name,
+                               &name);
             return NGX_ERROR;
         }
     }
 
     return NGX_OK;
+}
+
+
+static char *
+ngx_http_edugate_std_pull(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_edugate_std_loc_conf_t *slcf = conf;
+
+    ngx_str_t                            *value;
+    ngx_uint_t                            i;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_edugate_main_conf_t         *emcf;
+    ngx_http_edugate_std_main_conf_t     *smcf;
+    ngx_http_edugate_plugin_main_conf_t  *pmcf;
+
+    if (slcf->pull) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_edugate_plugin_module);
+
+    slcf->pull = ngx_http_edugate_plugin_find(pmcf, &value[1]);
+
+    if (slcf->pull == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_std_pull: no plugin \"%V\" (load it "
+                           "with edugate_plugin at http level)", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->pull->plugin->desc->to_vendor == NULL
+        || slcf->pull->plugin->desc->to_standard == NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edugate_std_pull: plugin \"%V\" has no "
+                           "to_vendor or no to_standard hook", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_edugate_std_entities(cf, slcf->pull, &slcf->pull_entities,
+                                      &value[2])
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 3; i < cf->args->nelts; i++) {
+        if (ngx_strcmp(value[i].data, "mode=enforce") == 0) {
+            slcf->pull_observe = 0;
+
+        } else if (ngx_strcmp(value[i].data, "mode=observe") == 0) {
+            slcf->pull_observe = 1;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "edugate_std_pull: invalid parameter \"%V\" "
+                               "(mode=enforce or mode=observe)", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "conflicts with another content handler in this location";
+    }
+
+    clcf->handler = ngx_http_edugate_std_pull_handler;
+
+    ngx_http_edugate_conf_pos(cf, &slcf->pos);
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_edugate_std_module);
+
+    if (smcf->pulls++ == 0) {
+        smcf->pull_pos = slcf->pos;
+    }
+
+    emcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_edugate_module);
+    emcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Runs after ngx_http_edugate_module's merge: the policy the location
+ * ends up with (its own or inherited) is known.
+ */
+
+static char *
+ngx_http_edugate_std_pull_conf(ngx_conf_t *cf,
+    ngx_http_edugate_std_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_edugate_loc_conf_t  *elcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != ngx_http_edugate_std_pull_handler) {
+        ngx_http_edugate_conf_error(cf, &conf->pos,
+                                    "\"edugate_std_pull\" conflicts with "
+                                    "another content handler in this "
+                                    "location");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->pull_upstream.len == 0 || conf->pull_upstream.data[0] != '/') {
+        ngx_http_edugate_conf_error(cf, &conf->pos,
+                                    "\"edugate_std_pull\" needs "
+                                    "\"edugate_std_pull_upstream\", the URI "
+                                    "of an internal location that proxies to "
+                                    "the vendor");
+        return NGX_CONF_ERROR;
+    }
+
+    elcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_edugate_module);
+
+    /* personal data: whom it is for must be written down */
+    if (elcf->allow_roles == NULL && elcf->allow_orgs == NULL
+        && elcf->allow_clients == NULL)
+    {
+        ngx_http_edugate_conf_error(cf, &conf->pos,
+                                    "\"edugate_std_pull\" hands out "
+                                    "personal data: the location needs an "
+                                    "access policy (\"edugate_allow_roles\", "
+                                    "\"edugate_allow_org\" or "
+                                    "\"edugate_allow_clients\")");
+        return NGX_CONF_ERROR;
+    }
+
+    elcf->api = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_edugate_std_init(ngx_conf_t *cf)
+{
+    if (ngx_http_edugate_std_limit_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_edugate_std_pull_filter_init(cf);
 }
 
 

@@ -16,6 +16,7 @@
 #include "ngx_http_edugate_module.h"
 #include "ngx_http_edugate_plugin.h"
 #include "eg_pipe.h"
+#include "eg_pull.h"
 #include "eg_std.h"
 #include "eg_tree.h"
 #include "eg_unify.h"
@@ -33,6 +34,8 @@ typedef struct {
     ngx_str_t                     secret;       /* HMAC of ID numbers */
     ngx_uint_t                    pushes;
     ngx_http_edugate_conf_pos_t   push_pos;     /* the first push */
+    ngx_uint_t                    pulls;
+    ngx_http_edugate_conf_pos_t   pull_pos;     /* the first pull */
 } ngx_http_edugate_std_main_conf_t;
 
 
@@ -45,6 +48,13 @@ typedef struct {
     ngx_msec_t                    timeout;
     ngx_uint_t                    conformance;
     ngx_http_edugate_conf_pos_t   pos;
+
+    /* edugate_std_pull */
+    ngx_http_edugate_plugin_t    *pull;
+    ngx_array_t                  *pull_entities;
+    ngx_flag_t                    pull_observe;
+    ngx_str_t                     pull_upstream;
+    size_t                        pull_max_body;
 } ngx_http_edugate_std_loc_conf_t;
 
 
@@ -109,6 +119,16 @@ struct ngx_http_edugate_std_work_s {
 
     char                          batch_id[64];
     char                          tenant[64];
+
+    /* a pull: the filters, the vendor request, the answer */
+    eg_pull_query_t              *filters;
+    eg_pull_conf_t                pull;
+    const char                   *entity;       /* the collection */
+    eg_call_t                    *query_call;   /* to_vendor's outputs */
+    int                           query_rc;
+    size_t                        body_max;
+    size_t                        body_cap;
+    size_t                        answer_len;
 };
 
 
@@ -121,6 +141,8 @@ struct ngx_http_edugate_std_work_s {
 #define NGX_HTTP_EDUGATE_STD_STORE     6
 #define NGX_HTTP_EDUGATE_STD_ANSWER    7
 #define NGX_HTTP_EDUGATE_STD_SEND      8
+#define NGX_HTTP_EDUGATE_STD_QUERY     9
+#define NGX_HTTP_EDUGATE_STD_VENDOR    10
 
 
 typedef struct {
@@ -132,6 +154,14 @@ typedef struct {
     unsigned                      forward_failed:1;
     unsigned                      too_large:1;
     unsigned                      too_large_sent:1;
+
+    /* a pull: the vendor's answer, captured from a subrequest */
+    unsigned                      pull:1;
+    unsigned                      vendor_done:1;
+    unsigned                      vendor_too_large:1;
+    unsigned                      vendor_answered:1;
+    ngx_http_request_t           *vendor_sr;    /* all it outputs stays */
+    ngx_uint_t                    vendor_status;
 } ngx_http_edugate_std_ctx_t;
 
 
@@ -171,6 +201,15 @@ ngx_int_t ngx_http_edugate_std_keep_reply(ngx_http_edugate_std_work_t *w,
 
 /* std_answer.c: refusals as JSON; nginx's 413 of a push in that shape */
 ngx_int_t ngx_http_edugate_std_limit_init(ngx_conf_t *cf);
+
+/* std_pull.c: GET /std/v1/<entity> */
+ngx_int_t ngx_http_edugate_std_pull_handler(ngx_http_request_t *r);
+void ngx_http_edugate_std_pull_run(ngx_http_request_t *r);
+ngx_int_t ngx_http_edugate_std_pull_filter_init(ngx_conf_t *cf);
+
+/* std_pull_work.c: the jobs of a pull, in the plugin thread pool */
+void ngx_http_edugate_std_pull_query(ngx_http_edugate_std_work_t *w);
+void ngx_http_edugate_std_pull_check(ngx_http_edugate_std_work_t *w);
 
 /* std_stats.c: conformance figures as JSON and Prometheus text */
 ngx_int_t ngx_http_edugate_std_conformance_handler(ngx_http_request_t *r);

@@ -164,7 +164,7 @@ ngx_http_edugate_std_deadline(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, c->log, 0,
                   "edugate: plugin_timeout: batch %s of plugin \"%V\" not "
-                  "done within %M ms", w->batch_id, &slcf->vendor->name,
+                  "done within %M ms", w->batch_id, &w->vendor->name,
                   slcf->timeout);
 
     ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_GATEWAY_TIME_OUT,

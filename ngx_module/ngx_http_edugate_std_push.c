@@ -406,6 +406,11 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_edugate_std_module);
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_std_module);
 
+    if (ctx->pull) {
+        ngx_http_edugate_std_pull_run(r);
+        return;
+    }
+
     while (!ctx->waiting && ctx->work) {
         w = ctx->work;
 
@@ -576,10 +581,17 @@ ngx_http_edugate_std_finish(ngx_http_request_t *r,
     const char *detail)
 {
     ngx_int_t                         rc;
+    ngx_str_t                        *vendor;
     ngx_uint_t                        level;
     ngx_http_edugate_std_loc_conf_t  *slcf;
 
+    static ngx_str_t  unknown = ngx_string("-");
+
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_edugate_std_module);
+
+    vendor = (ctx->work && ctx->work->vendor) ? &ctx->work->vendor->name
+             : slcf->vendor ? &slcf->vendor->name
+             : slcf->pull ? &slcf->pull->name : &unknown;
 
     level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
                                                        : NGX_LOG_WARN;
@@ -589,10 +601,10 @@ ngx_http_edugate_std_finish(ngx_http_request_t *r,
 
     if (ctx->work) {
         ngx_log_error(level, r->connection->log, 0,
-                      "edugate: %s: batch %s of \"%V\" refused whole: %s",
-                      code, ctx->work->batch_id[0] ? ctx->work->batch_id
-                                                   : "-",
-                      &slcf->vendor->name, detail ? detail : "");
+                      "edugate: %s: %s %s of \"%V\" refused whole: %s",
+                      code, ctx->pull ? "pull" : "batch",
+                      ctx->work->batch_id[0] ? ctx->work->batch_id : "-",
+                      vendor, detail ? detail : "");
 
         /* a thread still holding the work frees it when it returns */
         if (ctx->work->busy) {

@@ -64,6 +64,12 @@ ngx_http_edugate_std_work_free(ngx_http_edugate_std_work_t *w)
         eg_call_free(w->calls[i]);
     }
 
+    if (w->query_call) {
+        eg_call_free(w->query_call);
+    }
+
+    ngx_free(w->filters);
+
     if (w->fd != NGX_INVALID_FILE) {
         (void) ngx_close_file(w->fd);
     }

@@ -28,6 +28,9 @@
 
 #define SC_SECRET_MIN  16
 
+/* who the gateway is to the roster API */
+#define SC_SERVICE_USER  "edugate-gateway"
+
 
 typedef struct {
     const char  *secret;
@@ -647,25 +650,50 @@ sc_cohort_grade(const edugate_host_t *h, edugate_call_t *c,
 }
 
 
+/*
+ * The roster API: by the vendor's orgId or by the school's 学校标识码
+ * (moeCode), optionally one semester.  It trusts the signature the
+ * application does, made for the gateway's own service account.
+ */
+
 static int
 sc_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
     const edugate_query_t *q)
 {
-    const char  *org, *sem;
-
-    (void) state;
+    sc_state_t     *st = state;
+    char           *ts, *msg, *sign;
+    const char     *org, *school, *sem;
+    unsigned char   mac[32];
 
     org = h->param(q, "orgId");
+    school = h->param(q, "school");
     sem = h->param(q, "semester");
 
-    if (org == NULL) {
-        h->error(c, "the roster API needs the vendor's orgId of the school");
+    if (org == NULL && school == NULL) {
+        h->error(c, "the roster API needs the school: school=<学校标识码> "
+                 "or orgId=<the vendor's id>");
         return EDUGATE_BAD_INPUT;
     }
 
+    ts = h->sprintf(c, "%lld", (long long) q->now);
+    msg = h->sprintf(c, "%s|%s", SC_SERVICE_USER, ts ? ts : "");
+
+    if (ts == NULL || msg == NULL
+        || h->hmac_sha256(st->secret, st->secret_len, msg, strlen(msg), mac)
+           != EDUGATE_OK
+        || (sign = h->hex(c, mac, sizeof(mac))) == NULL)
+    {
+        return EDUGATE_NO_MEMORY;
+    }
+
     if (h->set_path(c, "GET", "/api/v2/roster") != EDUGATE_OK
-        || h->set_arg(c, "orgId", org) != EDUGATE_OK
-        || (sem && h->set_arg(c, "semester", sem) != EDUGATE_OK))
+        || (org && h->set_arg(c, "orgId", org) != EDUGATE_OK)
+        || (school && h->set_arg(c, "moeCode", school) != EDUGATE_OK)
+        || (sem && h->set_arg(c, "semester", sem) != EDUGATE_OK)
+        || h->set_header(c, "X-SmartCampus-User", SC_SERVICE_USER)
+           != EDUGATE_OK
+        || h->set_header(c, "X-SmartCampus-Ts", ts) != EDUGATE_OK
+        || h->set_header(c, "X-SmartCampus-Sign", sign) != EDUGATE_OK)
     {
         return EDUGATE_ERROR;
     }

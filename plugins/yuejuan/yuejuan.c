@@ -36,6 +36,9 @@
 #define YJ_TTL_MAX     300
 #define YJ_NS_SUFFIX   "/export/v3"
 
+/* who the gateway is to the export API */
+#define YJ_SERVICE_USER  "edugate-gateway"
+
 
 typedef struct {
     const char  *secret;
@@ -56,6 +59,8 @@ static int yj_init(const edugate_host_t *h, int argc,
 static int yj_describe(void *state, edugate_description_t *d);
 static int yj_identity(const edugate_host_t *h, edugate_call_t *c,
     void *state, const edugate_identity_t *id);
+static char *yj_token(const edugate_host_t *h, edugate_call_t *c,
+    yj_state_t *st, const char *subject, int64_t now);
 static char *yj_b64(const edugate_host_t *h, edugate_call_t *c,
     const char *s);
 static char *yj_json_string(const edugate_host_t *h, edugate_call_t *c,
@@ -177,34 +182,9 @@ static int
 yj_identity(const edugate_host_t *h, edugate_call_t *c, void *state,
     const edugate_identity_t *id)
 {
-    yj_state_t     *st = state;
-    char           *head, *body, *input, *sig, *jwt, *sub, *iss;
-    unsigned char   mac[32];
+    char  *jwt;
 
-    sub = yj_json_string(h, c, id->vendor_uid);
-    iss = yj_json_string(h, c, st->iss);
-
-    if (sub == NULL || iss == NULL) {
-        return EDUGATE_NO_MEMORY;
-    }
-
-    head = yj_b64(h, c, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
-    body = yj_b64(h, c, h->sprintf(c, "{\"sub\":%s,\"iss\":%s,\"iat\":%lld,"
-                                   "\"exp\":%lld}", sub, iss,
-                                   (long long) id->now,
-                                   (long long) (id->now + st->ttl)));
-    input = h->sprintf(c, "%s.%s", head ? head : "", body ? body : "");
-
-    if (head == NULL || body == NULL || input == NULL
-        || h->hmac_sha256(st->secret, st->secret_len, input, strlen(input),
-                          mac)
-           != EDUGATE_OK)
-    {
-        return EDUGATE_NO_MEMORY;
-    }
-
-    sig = h->base64(c, mac, sizeof(mac), EDUGATE_B64_URL | EDUGATE_B64_NOPAD);
-    jwt = sig ? h->sprintf(c, "%s.%s", input, sig) : NULL;
+    jwt = yj_token(h, c, state, id->vendor_uid, id->now);
 
     if (jwt == NULL) {
         return EDUGATE_NO_MEMORY;
@@ -212,6 +192,43 @@ yj_identity(const edugate_host_t *h, edugate_call_t *c, void *state,
 
     return h->set_arg(c, "yj_token", jwt) == EDUGATE_OK ? EDUGATE_OK
                                                          : EDUGATE_ERROR;
+}
+
+
+/* the HS256 token the vendor trusts, for sub, valid ttl seconds */
+
+static char *
+yj_token(const edugate_host_t *h, edugate_call_t *c, yj_state_t *st,
+    const char *subject, int64_t now)
+{
+    char           *head, *body, *input, *sig, *sub, *iss;
+    unsigned char   mac[32];
+
+    sub = yj_json_string(h, c, subject);
+    iss = yj_json_string(h, c, st->iss);
+
+    if (sub == NULL || iss == NULL) {
+        return NULL;
+    }
+
+    head = yj_b64(h, c, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+    body = yj_b64(h, c, h->sprintf(c, "{\"sub\":%s,\"iss\":%s,\"iat\":%lld,"
+                                   "\"exp\":%lld}", sub, iss,
+                                   (long long) now,
+                                   (long long) (now + st->ttl)));
+    input = h->sprintf(c, "%s.%s", head ? head : "", body ? body : "");
+
+    if (head == NULL || body == NULL || input == NULL
+        || h->hmac_sha256(st->secret, st->secret_len, input, strlen(input),
+                          mac)
+           != EDUGATE_OK)
+    {
+        return NULL;
+    }
+
+    sig = h->base64(c, mac, sizeof(mac), EDUGATE_B64_URL | EDUGATE_B64_NOPAD);
+
+    return sig ? h->sprintf(c, "%s.%s", input, sig) : NULL;
 }
 
 
@@ -534,9 +551,8 @@ static int
 yj_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
     const edugate_query_t *q)
 {
+    char        *jwt, *bearer;
     const char  *exam, *subject;
-
-    (void) state;
 
     exam = h->param(q, "examId");
     subject = h->param(q, "subjectCode");
@@ -546,9 +562,18 @@ yj_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
         return EDUGATE_BAD_INPUT;
     }
 
+    /* the export API takes the gateway's own token as a bearer token */
+    jwt = yj_token(h, c, state, YJ_SERVICE_USER, q->now);
+    bearer = jwt ? h->sprintf(c, "Bearer %s", jwt) : NULL;
+
+    if (bearer == NULL) {
+        return EDUGATE_NO_MEMORY;
+    }
+
     if (h->set_path(c, "GET", "/export/scores.xml") != EDUGATE_OK
         || h->set_arg(c, "examId", exam) != EDUGATE_OK
-        || (subject && h->set_arg(c, "subject", subject) != EDUGATE_OK))
+        || (subject && h->set_arg(c, "subject", subject) != EDUGATE_OK)
+        || h->set_header(c, "Authorization", bearer) != EDUGATE_OK)
     {
         return EDUGATE_ERROR;
     }

@@ -36,7 +36,8 @@ from servers import (DEMO_ACCOUNTS, DEMO_STD_CLIENTS,  # noqa: E402
                      CasApp, DataCenter, EchoBackend, HarnessError,
                      HttpClient, Nginx, OidcPortal, RedisServer, Slapd,
                      VendorBackend, nginx_demo_conf,
-                     seed_idmap, std_demo_conf, vendor_demo_conf)
+                     seed_idmap, std_demo_conf, std_pull_conf,
+                     vendor_demo_conf)
 
 ORG_NAMES = {
     "370112": "历城区",
@@ -148,6 +149,17 @@ Vendor pushes (client smartcampus / {sc_secret}, client yuejuan /
        --data-binary @plugins/yuejuan/fixtures/results/scores-5.2.xml \\
        "$u/std/v1/push/yuejuan" | jq .
   curl -s {dc}/batches | jq .          # what the data center received
+
+Standard pull (the smartcampus roster, standardized; district IT or the
+data center's program, client datacenter / {dc_secret}):
+  tok=$(curl -s -u datacenter:{dc_secret} \\
+        -d grant_type=client_credentials "$u/oauth2/token" | jq -r .access_token)
+  curl -s -H "Authorization: Bearer $tok" \\
+       "$u/std/v1/students?school=2151049901" | jq .
+  curl -s -H "Authorization: Bearer $tok" -H 'Accept: application/xml' \\
+       "$u/std/v1/classes?school=2151049901"
+  curl -s -H "Authorization: Bearer $tok" \\
+       "$u/std/v1/results?examId=EX-2025-0107-G3" | jq .
   curl -s "$u/edugate/metrics"         # conformance, Prometheus text
   (log in as itadmin, then: curl -s -b "$jar" "$u/edugate/conformance")
 
@@ -170,7 +182,8 @@ Press Ctrl-C to stop.
            pad=" " * (len(portal.url) + 9),
            spa=rp.SPA_CLIENT_ID, dc="http://127.0.0.1:%d" % dc.port,
            sc_secret=DEMO_STD_CLIENTS["smartcampus"],
-           yj_secret=DEMO_STD_CLIENTS["yuejuan"])
+           yj_secret=DEMO_STD_CLIENTS["yuejuan"],
+           dc_secret=DEMO_STD_CLIENTS["datacenter"])
 
 
 def check_login_flow(port, out):
@@ -313,6 +326,30 @@ def check_push(port, dc_port, out):
     return all(steps)
 
 
+def check_pull(port, out):
+    """The standard pull of the curl example, as the data center's
+    program: True if the students come back standardized with their
+    report."""
+    import base64
+    c = HttpClient(port)
+    cred = base64.b64encode(("datacenter:%s" % DEMO_STD_CLIENTS[
+        "datacenter"]).encode()).decode()
+    r = c.post("/oauth2/token", "grant_type=client_credentials",
+               "application/x-www-form-urlencoded",
+               headers={"Authorization": "Basic " + cred})
+    tok = r.json().get("access_token") if r.status == 200 else None
+    r = c.get("/std/v1/students?school=2151049901",
+              headers={"Authorization": "Bearer %s" % tok})
+    body = r.json() if r.status == 200 else {}
+    cn = body.get("metadata", {}).get("cn", {})
+    rules = sorted(v["ruleId"] for v in cn.get("violations", []))
+    ok = bool(body.get("users")) and "R02" in rules
+    out.write("  %-38s %s (%d, %d users, %s)\n"
+              % ("GET /std/v1/students?school=…", "ok" if ok else "FAILED",
+                 r.status, len(body.get("users", [])), " ".join(rules)))
+    return ok
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--module", required=True,
@@ -389,6 +426,9 @@ def main(argv=None):
             {v: b.port for v, b in vendors.items()})
         dc = DataCenter(run_dir / "datacenter", args.datacenter_port)
         std_http, std_server = std_demo_conf(dc.port)
+        pull_http, pull_server = std_pull_conf(
+            vendors["smartcampus"].port,
+            yuejuan_port=vendors["yuejuan"].port)
         portal = OidcPortal(run_dir / "portal", args.portal_port, base)
         cas_app = CasApp(run_dir / "cas-app", args.cas_app_port,
                          base + "/cas")
@@ -396,9 +436,9 @@ def main(argv=None):
             args.redis_port, args.slapd_port, args.echo_port, args.listen,
             extra_http=rp.oidc_http(base, key, portal.url)
             + rp.cas_http(cas_app.url, options="slo=on") + vendor_http
-            + std_http,
+            + std_http + pull_http,
             extra_server=rp.OIDC_SERVER + rp.CAS_SERVER + vendor_server
-            + std_server)
+            + std_server + pull_server)
         nginx = Nginx(run_dir / "nginx", args.listen, module, conf,
                       workers=args.workers)
         for daemon in (redis, slapd, echo, vendors["smartcampus"],
@@ -418,6 +458,7 @@ def main(argv=None):
             ok = check_relying_parties(base, portal.url, cas_app.url,
                                        sys.stdout) and ok
             ok = check_push(args.listen, dc.port, sys.stdout) and ok
+            ok = check_pull(args.listen, sys.stdout) and ok
             problems = nginx.check_log()
             for line in problems:
                 print("demo: nginx: %s" % line)

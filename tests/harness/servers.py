@@ -580,7 +580,11 @@ class DataCenter(Daemon):
 DEMO_STD_CLIENTS = {
     "smartcampus": "smartcampus-secret",
     "yuejuan": "yuejuan-demo-secret",
+    "datacenter": "datacenter-demo-secret",
 }
+
+# what the demo lets district IT and the data center pull from smartcampus
+STD_PULL_ENTITIES = "orgs,academicSessions,classes,students,enrollments"
 
 STD_CODES = (REPO / "schemas" / "std" / "v1" / "codes",
              REPO / "build" / "std" / "codes")
@@ -638,6 +642,54 @@ def std_demo_conf(datacenter_port, mode="enforce", roster="*",
             edugate_metrics;
         }
 """ % (roster, mode, entities, mode, datacenter_port)
+    return http, server
+
+
+def std_pull_conf(vendor_port, mode="enforce",
+                  entities=STD_PULL_ENTITIES, max_body=None,
+                  upstream_extra="", yuejuan_port=None):
+    """(http, server) parts of nginx.conf for the standard pull of
+    smartcampus data (after std_demo_conf): GET /std/v1/<entity> for
+    district IT (role itadmin) and the data center's program (OAuth2
+    client "datacenter"), answered from the vendor's backend on
+    vendor_port and standardized; with yuejuan_port, the exam results
+    (/std/v1/lineItems, /std/v1/results) from yuejuan's backend too."""
+    http = """
+    # The district data center's program pulls with a client_credentials
+    # token (demo secret).
+    edugate_oidc_client    datacenter secret=%s
+                           grant_types=client_credentials;
+""" % DEMO_STD_CLIENTS["datacenter"]
+    server = """
+        # Standard pull: the vendor's data, standardized, for district IT
+        # and the data center only (personal data).
+        location /std/v1/ {
+            edugate_allow_roles        itadmin;
+            edugate_allow_clients      datacenter;
+            edugate_std_pull           smartcampus %s mode=%s;
+            edugate_std_pull_upstream  /_vendor/smartcampus;
+%s        }
+        location /_vendor/smartcampus/ {
+            internal;
+            proxy_pass  http://127.0.0.1:%d/;
+%s        }
+""" % (entities, mode,
+       "            edugate_std_pull_max_body  %s;\n" % max_body
+       if max_body else "", vendor_port, upstream_extra)
+    if yuejuan_port:
+        server += """
+        # The exam results, from the marking system's export API.
+        location ~ ^/std/v1/(lineItems|results)$ {
+            edugate_allow_roles        itadmin;
+            edugate_allow_clients      datacenter;
+            edugate_std_pull           yuejuan lineItems,results mode=%s;
+            edugate_std_pull_upstream  /_vendor/yuejuan;
+        }
+        location /_vendor/yuejuan/ {
+            internal;
+            proxy_pass  http://127.0.0.1:%d/;
+        }
+""" % (mode, yuejuan_port)
     return http, server
 
 

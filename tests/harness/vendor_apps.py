@@ -5,9 +5,10 @@ own idea of identity, serving its own data:
   smartcampus  trusts X-SmartCampus-User / -Ts / -Sign, where Sign is hex
                HMAC-SHA256(secret, user "|" ts) and ts is within 300 s;
                GET .../api/v2/roster answers its JSON roster
-  yuejuan      trusts an HS256 JWT in the yj_token argument (issuer
-               "edugate", sub = its user id, exp at most 300 s after iat);
-               GET .../export/scores.xml answers its GBK score export
+  yuejuan      trusts an HS256 JWT in the yj_token argument, or as a
+               bearer token (issuer "edugate", sub = its user id, exp at
+               most 300 s after iat); GET .../export/scores.xml?examId=
+               answers its GBK score export of that exam
 
 Anything else is a page saying whom the application recognised:
 
@@ -57,9 +58,13 @@ def check_smartcampus(headers, secret):
     return user, None
 
 
-def check_yuejuan(query, secret):
+def check_yuejuan(query, secret, authorization=None):
     import jwt
     tokens = query.get("yj_token", [])
+    if authorization and authorization.startswith("Bearer ") and \
+            not tokens:
+        # the export API: a program's token in the Authorization header
+        tokens = [authorization[7:]]
     if len(tokens) != 1:
         return None, "missing_identity"
     try:
@@ -96,16 +101,22 @@ class VendorHandler(BaseHTTPRequestHandler):
             user, error = check_smartcampus(self.headers, srv.secret)
         else:
             user, error = check_yuejuan(urllib.parse.parse_qs(url.query),
-                                        srv.secret)
+                                        srv.secret,
+                                        self.headers.get("Authorization"))
         if error:
             self._json(401, {"app": srv.vendor, "error": error})
             return
         if url.path.endswith("/api/v2/roster") and srv.vendor == \
                 "smartcampus":
-            self._send(200, srv.data, "application/json; charset=utf-8")
+            self._roster(urllib.parse.parse_qs(url.query))
             return
         if url.path.endswith("/export/scores.xml") and srv.vendor == \
                 "yuejuan":
+            exams = urllib.parse.parse_qs(url.query).get("examId", [])
+            if exams and ('examId="%s"' % exams[0]).encode() not in \
+                    srv.data:
+                self._json(404, {"app": "yuejuan", "error": "unknown_exam"})
+                return
             self._send(200, srv.data, "application/xml; charset=GBK")
             return
         users = USERS[srv.vendor]
@@ -113,6 +124,18 @@ class VendorHandler(BaseHTTPRequestHandler):
                          "known": user in users,
                          "display": users.get(user, "guest"),
                          "path": self.path})
+
+    def _roster(self, query):
+        """The roster of the school named by moeCode (学校标识码) or orgId
+        (the vendor's id); another school is unknown here."""
+        school = json.loads(self.server.data).get("school", {})
+        for arg, key in (("moeCode", "moeCode"), ("orgId", "orgId")):
+            wanted = query.get(arg)
+            if wanted and wanted != [school.get(key)]:
+                self._json(404, {"app": "smartcampus",
+                                 "error": "unknown_school"})
+                return
+        self._send(200, self.server.data, "application/json; charset=utf-8")
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s: %s %s\n" % (self.server.vendor,

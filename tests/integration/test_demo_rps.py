@@ -473,7 +473,7 @@ def demo_check(module_path, tmp_path_factory):
 
 DEMO_STEPS = ("GET /apps/echo/ after logout", "portal: OIDC login as tea01",
               "CAS app: single sign-on", "gateway logout: portal logged out",
-              "portal: RP-initiated logout")
+              "portal: RP-initiated logout", "GET /std/v1/students")
 
 
 def test_demo_runner_check(demo_check):

@@ -83,3 +83,45 @@ def test_needs_codes_and_namespace(nginx_t):  # noqa: F811
 ])
 def test_refused_http(nginx_t, directive, message):  # noqa: F811
     expect_refused(nginx_t, conf(nginx_t.port, http=directive), message)
+
+
+PULL = ("edugate_std_pull smartcampus students; "
+        "edugate_std_pull_upstream /_vendor/sc;")
+
+
+def test_pull_config_passes(nginx_t):  # noqa: F811
+    for policy in ("edugate_allow_roles itadmin;",
+                   "edugate_allow_clients datacenter;",
+                   "edugate_allow_org 370112;"):
+        rc, out, _, _ = nginx_t(std(nginx_t.port, location=policy + PULL))
+        assert rc == 0, out
+
+
+@pytest.mark.parametrize("location,message", [
+    (PULL, '"edugate_std_pull" hands out personal data: the location needs '
+     'an access policy'),
+    ("edugate_allow_roles itadmin; edugate_std_pull smartcampus students;",
+     '"edugate_std_pull" needs "edugate_std_pull_upstream"'),
+    ("edugate_allow_roles itadmin; edugate_std_pull nobody students; "
+     "edugate_std_pull_upstream /x;", 'edugate_std_pull: no plugin "nobody"'),
+    ("edugate_allow_roles itadmin; edugate_std_pull smartcampus results; "
+     "edugate_std_pull_upstream /x;",
+     'edugate_std_pull: plugin "smartcampus" does not produce "results"'),
+    ("edugate_allow_roles itadmin; edugate_std_pull smartcampus * "
+     "mode=lax; edugate_std_pull_upstream /x;",
+     'invalid parameter "mode=lax"'),
+    ("edugate_allow_roles itadmin; " + PULL + " proxy_pass "
+     "http://127.0.0.1:1;", '"edugate_std_pull" conflicts with another '
+     'content handler'),
+])
+def test_refused_pull_locations(nginx_t, location, message):  # noqa: F811
+    expect_refused(nginx_t, std(nginx_t.port, location=location), message)
+
+
+def test_pull_needs_codes_and_namespace(nginx_t):  # noqa: F811
+    plugin = "edugate_plugin smartcampus %s secret=%s;\n" % (PLUGIN, "x" * 20)
+    expect_refused(nginx_t, std(nginx_t.port, http=plugin,
+                                location="edugate_allow_roles itadmin; "
+                                + PULL),
+                   '"edugate_std_pull" needs the code tables',
+                   at="edugate_std_pull smartcampus")

@@ -13,7 +13,9 @@
  *   crash       writes through a NULL pointer in the identity hook
  *   badout      sets a header that describe() does not list
  *   badrecord   a to_standard hook whose student records break the
- *               standard's structure (a sex outside GB/T 2261.1, no name)
+ *               standard's structure (a sex outside GB/T 2261.1, no name);
+ *               its to_vendor asks for GET /people, after sleeping the
+ *               query's sleep_ms filter if there is one
  *   abi_major   descriptor for ABI 2.0
  *   abi_minor   descriptor for ABI 1.99
  *   size        descriptor size of another edugate_plugin.h
@@ -25,6 +27,7 @@
  *               loads, but the checker refuses it
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,6 +46,8 @@ static int tp_identity(const edugate_host_t *h, edugate_call_t *c,
 #if defined(TP_BADRECORD)
 static int tp_to_standard(const edugate_host_t *h, edugate_call_t *c,
     void *state, const char *entity, const edugate_node_t *payload);
+static int tp_to_vendor(const edugate_host_t *h, edugate_call_t *c,
+    void *state, const edugate_query_t *q);
 #endif
 
 
@@ -78,10 +83,11 @@ static const edugate_plugin_t  tp_plugin = {
     tp_identity,
 #if defined(TP_BADRECORD)
     tp_to_standard,
+    tp_to_vendor
 #else
     NULL,
-#endif
     NULL
+#endif
 };
 
 
@@ -250,6 +256,29 @@ tp_to_standard(const edugate_host_t *h, edugate_call_t *c, void *state,
     }
 
     return EDUGATE_OK;
+}
+
+static int
+tp_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
+    const edugate_query_t *q)
+{
+    long              ms;
+    const char       *v;
+    struct timespec   ts;
+
+    (void) state;
+
+    /* test-only: a real plugin never sleeps */
+    v = h->param(q, "sleep_ms");
+
+    if (v) {
+        ms = strtol(v, NULL, 10);
+        ts.tv_sec = ms / 1000;
+        ts.tv_nsec = (ms % 1000) * 1000000;
+        nanosleep(&ts, NULL);
+    }
+
+    return h->set_path(c, "GET", "/people");
 }
 
 #endif
