@@ -19,6 +19,14 @@
 #include "ngx_http_edugate_std.h"
 #include "eg_record.h"
 
+#if (NGX_LINUX && defined __GLIBC__)
+#include <malloc.h>
+#endif
+
+
+/* a push this big gives back what it freed (malloc_trim) */
+#define NGX_HTTP_EDUGATE_STD_TRIM  (4 * 1024 * 1024)
+
 
 static void ngx_http_edugate_std_fail(ngx_http_edugate_std_work_t *w,
     ngx_uint_t status, const char *code, const char *fmt, ...);
@@ -58,7 +66,10 @@ ngx_http_edugate_std_work_new(ngx_http_request_t *r)
 void
 ngx_http_edugate_std_work_free(ngx_http_edugate_std_work_t *w)
 {
+    size_t      len;
     ngx_uint_t  i;
+
+    len = w->len;
 
     for (i = 0; w->calls && i < w->nentities; i++) {
         eg_call_free(w->calls[i]);
@@ -81,6 +92,19 @@ ngx_http_edugate_std_work_free(ngx_http_edugate_std_work_t *w)
     ngx_free(w->forward);
     ngx_free(w->answer);
     ngx_free(w->task);
+
+#if (NGX_LINUX && defined __GLIBC__)
+
+    /*
+     * glibc keeps freed memory in the arenas of the threads that used
+     * it: after one big batch the worker would stay at its peak.
+     */
+
+    if (len >= NGX_HTTP_EDUGATE_STD_TRIM) {
+        (void) malloc_trim(0);
+    }
+
+#endif
 }
 
 
