@@ -840,12 +840,12 @@ def main(argv=None):
                 "claims once, then reuses them for edugate_session_cache;")
             out("  e: its jti makes every request ask Redis whether the token "
                 "is revoked.")
-            out("  f, g: the token endpoint, client_secret_basic; every answer "
-                "holds an RS256 access")
-            out("  token, an RS256 ID token and a new refresh token.  f redeems "
-                "a different code made")
-            out("  beforehand by /oauth2/authorize each time (two Redis scripts);"
-                " g rotates %d refresh" % families)
+            out("  f, g: the token endpoint, client_secret_basic; every "
+                "answer holds an RS256 access")
+            out("  token, an RS256 ID token and a new refresh token.  f "
+                "redeems a different code made")
+            out("  beforehand by /oauth2/authorize each time (two Redis "
+                "scripts); g rotates %d refresh" % families)
             out("  token families, never sending a token twice (one Redis "
                 "script).")
             probe_code_rate(scenarios[5], wrk, out)
@@ -904,9 +904,9 @@ def main(argv=None):
                 out("  %s  %-42s %10.0f %10.0f %10.3f"
                     % (sc.key, sc.label, sc.median("rps"),
                        sc.median("rps") / args.workers, sc.median("p99_ms")))
-            out("  the p99 is mostly waiting in line: %d connections share the "
-                "worker%s" % (args.connections,
-                              "" if args.workers == 1 else "s"))
+            out("  the p99 is mostly waiting in line: %d connections share "
+                "the worker%s" % (args.connections,
+                                  "" if args.workers == 1 else "s"))
             out("  f used %d of the %d codes made%s; g made %d refresh "
                 "token families, %d at a time" % (
                     code_feed.made - len(code_feed.pool) - code_feed.expired,
