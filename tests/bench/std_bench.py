@@ -317,7 +317,12 @@ class StdBench:
             self.daemons.append(d)
             d.start()
         self.port = port
+        # the master listens before it forks its worker
+        deadline = time.monotonic() + 10
         workers = self.gw.worker_pids()
+        while len(workers) != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = self.gw.worker_pids()
         if len(workers) != 1:
             raise StdBenchError("the gateway has %d workers, not 1"
                                 % len(workers))
