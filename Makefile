@@ -6,6 +6,7 @@
 #   make test       install what is missing, build, run every test
 #   make bench      wrk benchmark (not a pass/fail test)
 #   make schemas    generate the data standard's big code tables
+#   make std-json   JSON Schema of the data standard, from its XSDs
 #   make fuzz       run each libFuzzer target briefly (needs clang)
 #   make plugin-sdk install edugate_plugin.h and edugate-plugin.pc
 #                   (PREFIX=/usr/local, DESTDIR= for packaging)
@@ -53,6 +54,8 @@ FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/f
 STD_NPM    = $(BUILD)/std/npm
 STD_CODES  = $(BUILD)/std/codes
 STD_TABLES = $(STD_CODES)/xzqh.csv $(STD_CODES)/gjdq.csv
+STD_JSON   = $(BUILD)/std/json/batch.schema.json
+XSD_BENCH  = $(BUILD)/bench/std_xsd_bench
 
 
 # Test-only plugins (tests/plugins/test_plugin.c, one per variant) and
@@ -78,7 +81,7 @@ FUZZ_SECONDS ?= 3
 
 .PHONY: all module asan deps deps-demo unit integration integration-asan \
         test demo bench clean plugins test-plugins plugin-check plugin-sdk \
-        schemas schema-test fuzz
+        schemas schema-test fuzz std-json
 
 all: module plugins $(CHECK)
 
@@ -222,9 +225,25 @@ demo: deps-demo
 	$(MAKE) module plugins
 	$(PYTHON) tests/harness/demo.py --module $(CURDIR)/$(MODULE)
 
+# the data-standard figures need the plugins, the code tables, the JSON
+# Schema of the standard and the libxml2 loop of figure (b)
 bench: deps
-	$(MAKE) module
+	$(MAKE) module plugins $(STD_TABLES) $(STD_JSON) $(XSD_BENCH)
 	$(PYTHON) tests/bench/bench.py --module $(CURDIR)/$(MODULE)
+
+# JSON Schema of the standard's JSON rendering, made from its XSDs
+std-json: $(STD_JSON)
+
+$(STD_JSON): schemas/tools/xsd2jsonschema.py $(wildcard schemas/std/v1/*.xsd)
+	@mkdir -p $(@D)
+	$(PYTHON) schemas/tools/xsd2jsonschema.py schemas/std/v1/batch.xsd \
+	    > $@.tmp
+	mv $@.tmp $@
+
+$(XSD_BENCH): tests/bench/std_xsd_bench.c
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 \
+	    -I/usr/include/libxml2 -o $@ $< -lxml2
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

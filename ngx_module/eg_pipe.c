@@ -470,14 +470,17 @@ eg_pipe_result_free(eg_pipe_result_t *res)
 
 /*
  * What the vendor leaves out of a record the registry knows stays as it
- * was: a semester's dates come from the district's calendar.
+ * was: a semester's dates come from the district's calendar.  The known
+ * records of a collection are looked up by id through an index, not a
+ * scan per record.
  */
 
 static int
 eg_pipe_complete(json_t *records, json_t *known)
 {
+    int          rc;
     size_t       i, j;
-    json_t      *list, *rec, *kl, *k, *v;
+    json_t      *list, *rec, *kl, *k, *v, *by_id, *same;
     const char  *coll, *id, *kid, *key;
 
     json_object_foreach(records, coll, list) {
@@ -487,16 +490,45 @@ eg_pipe_complete(json_t *records, json_t *known)
             continue;
         }
 
+        by_id = json_object();
+        if (by_id == NULL) {
+            return -1;
+        }
+
+        rc = 0;
+
+        json_array_foreach(kl, j, k) {
+            kid = json_string_value(json_object_get(k, "id"));
+            if (kid == NULL) {
+                continue;
+            }
+
+            same = json_object_get(by_id, kid);
+
+            if (same == NULL) {
+                same = json_array();
+                if (same == NULL
+                    || json_object_set_new_nocheck(by_id, kid, same) != 0)
+                {
+                    rc = -1;
+                    break;
+                }
+            }
+
+            if (json_array_append(same, k) != 0) {
+                rc = -1;
+                break;
+            }
+        }
+
         json_array_foreach(list, i, rec) {
             id = json_string_value(json_object_get(rec, "id"));
 
-            json_array_foreach(kl, j, k) {
-                kid = json_string_value(json_object_get(k, "id"));
+            if (rc != 0 || id == NULL) {
+                continue;
+            }
 
-                if (id == NULL || kid == NULL || strcmp(id, kid) != 0) {
-                    continue;
-                }
-
+            json_array_foreach(json_object_get(by_id, id), j, k) {
                 json_object_foreach(k, key, v) {
                     if (key[0] == '_' || strcmp(key, "source") == 0
                         || json_object_get(rec, key) != NULL)
@@ -505,10 +537,17 @@ eg_pipe_complete(json_t *records, json_t *known)
                     }
 
                     if (json_object_set(rec, key, v) != 0) {
-                        return -1;
+                        rc = -1;
+                        break;
                     }
                 }
             }
+        }
+
+        json_decref(by_id);
+
+        if (rc != 0) {
+            return -1;
         }
     }
 

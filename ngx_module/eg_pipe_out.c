@@ -232,7 +232,8 @@ eg_pipe_forward_record(const eg_pipe_conf_t *conf, json_t *list,
     unsigned int   n;
     unsigned char  md[EVP_MAX_MD_SIZE];
 
-    copy = json_deep_copy(rec);
+    /* top-level keys change, nested values are shared: no deep copy */
+    copy = json_copy(rec);
     if (copy == NULL) {
         return -1;
     }
@@ -275,7 +276,7 @@ eg_pipe_store_record(json_t *store, const char *coll, json_t *rec)
         return 0;
     }
 
-    copy = json_deep_copy(rec);
+    copy = json_copy(rec);
     if (copy == NULL) {
         return -1;
     }

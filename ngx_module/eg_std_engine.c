@@ -19,6 +19,10 @@ struct eg_std_batch_s {
     json_t  *known;                         /* "entity|id" -> registry
                                                record or null */
     json_t  *where;                         /* record address -> index */
+    json_t  *fields;                        /* "b|entity|field" (batch) or
+                                               "r|..." (registry) -> value
+                                               -> records, built when
+                                               first asked */
 };
 
 
@@ -31,6 +35,8 @@ static json_t *eg_std_reg_lookup(void *data, eg_std_entity_e entity,
 static json_t *eg_std_reg_find(void *data, eg_std_entity_e entity,
     const char *field, const char *value);
 static json_t *eg_std_collection(json_t *batch, eg_std_entity_e entity);
+static json_t *eg_std_matches(eg_rule_ctx_t *rc, int registry,
+    eg_std_entity_e entity, const char *field, const char *value);
 
 
 void
@@ -86,6 +92,7 @@ eg_std_validate(const eg_std_ctx_t *ctx, json_t *batch)
     memset(&b, 0, sizeof(eg_std_batch_t));
     b.known = json_object();
     b.where = json_object();
+    b.fields = json_object();
 
     for (e = 0; e < EG_STD_NENTITIES; e++) {
         b.records[e] = json_array();
@@ -95,7 +102,7 @@ eg_std_validate(const eg_std_ctx_t *ctx, json_t *batch)
         }
     }
 
-    if (b.known == NULL || b.where == NULL) {
+    if (b.known == NULL || b.where == NULL || b.fields == NULL) {
         rep->nomem = 1;
     }
 
@@ -260,6 +267,7 @@ eg_std_batch_free(eg_std_batch_t *b)
 
     json_decref(b->known);
     json_decref(b->where);
+    json_decref(b->fields);
 }
 
 
@@ -327,21 +335,17 @@ eg_rule_find(eg_rule_ctx_t *rc, eg_std_entity_e entity, const char *field,
     const char *value)
 {
     size_t                    i;
-    json_t                   *out, *rec, *more;
-    const char               *v, *id;
+    json_t                   *out, *rec, *more, *same;
+    const char               *id;
     const eg_std_registry_t  *reg;
 
     out = json_array();
-    if (out == NULL) {
+    same = eg_std_matches(rc, 0, entity, field, value);
+
+    if (out == NULL || (same && json_array_extend(out, same) != 0)) {
+        json_decref(out);
         rc->report->nomem = 1;
         return NULL;
-    }
-
-    json_array_foreach(rc->batch->records[entity], i, rec) {
-        v = eg_rule_str(rec, field);
-        if (v != NULL && strcmp(v, value) == 0) {
-            json_array_append(out, rec);
-        }
     }
 
     reg = &rc->ctx->registry;
@@ -349,7 +353,10 @@ eg_rule_find(eg_rule_ctx_t *rc, eg_std_entity_e entity, const char *field,
         return out;
     }
 
-    more = reg->find(reg->data, entity, field, value);
+    /* a registry over a batch-shaped object is indexed like the batch */
+    more = (reg->find == eg_std_reg_find)
+           ? json_incref(eg_std_matches(rc, 1, entity, field, value))
+           : reg->find(reg->data, entity, field, value);
 
     /* the batch's version of a record supersedes the registry's */
     json_array_foreach(more, i, rec) {
@@ -363,6 +370,70 @@ eg_rule_find(eg_rule_ctx_t *rc, eg_std_entity_e entity, const char *field,
     json_decref(more);
 
     return out;
+}
+
+
+/*
+ * The records of the batch (or of the registry) whose field holds value,
+ * in their order.  A scan per question made a batch quadratic: each
+ * (entity, field) is indexed once, when first asked for.  The records do
+ * not change while the rules run.
+ */
+
+static json_t *
+eg_std_matches(eg_rule_ctx_t *rc, int registry, eg_std_entity_e entity,
+    const char *field, const char *value)
+{
+    char         key[128];
+    size_t       i;
+    json_t      *index, *records, *rec, *list;
+    const char  *v;
+
+    snprintf(key, sizeof(key), "%c|%d|%s", registry ? 'r' : 'b',
+             (int) entity, field);
+
+    index = json_object_get(rc->batch->fields, key);
+
+    if (index != NULL) {
+        return json_object_get(index, value);
+    }
+
+    records = registry ? eg_std_collection(rc->ctx->registry.data, entity)
+                       : rc->batch->records[entity];
+
+    index = json_object();
+    if (index == NULL
+        || json_object_set_new_nocheck(rc->batch->fields, key, index) != 0)
+    {
+        rc->report->nomem = 1;
+        return NULL;
+    }
+
+    json_array_foreach(records, i, rec) {
+        v = eg_rule_str(rec, field);
+        if (v == NULL) {
+            continue;
+        }
+
+        list = json_object_get(index, v);
+
+        if (list == NULL) {
+            list = json_array();
+            if (list == NULL
+                || json_object_set_new_nocheck(index, v, list) != 0)
+            {
+                rc->report->nomem = 1;
+                return NULL;
+            }
+        }
+
+        if (json_array_append(list, rec) != 0) {
+            rc->report->nomem = 1;
+            return NULL;
+        }
+    }
+
+    return json_object_get(index, value);
 }
 
 

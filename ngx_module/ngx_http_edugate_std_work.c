@@ -19,6 +19,14 @@
 #include "ngx_http_edugate_std.h"
 #include "eg_record.h"
 
+#if (NGX_LINUX && defined __GLIBC__)
+#include <malloc.h>
+#endif
+
+
+/* a push this big gives back what it freed (malloc_trim) */
+#define NGX_HTTP_EDUGATE_STD_TRIM  (4 * 1024 * 1024)
+
 
 static void ngx_http_edugate_std_fail(ngx_http_edugate_std_work_t *w,
     ngx_uint_t status, const char *code, const char *fmt, ...);
@@ -31,6 +39,9 @@ static ngx_int_t ngx_http_edugate_std_hook(ngx_http_edugate_std_work_t *w,
     json_t *payload);
 static void ngx_http_edugate_std_step(ngx_http_edugate_std_work_t *w);
 static void ngx_http_edugate_std_free_reply(ngx_http_edugate_std_work_t *w);
+static void ngx_http_edugate_std_release_job(void *data, ngx_log_t *log);
+static void ngx_http_edugate_std_released(ngx_event_t *ev);
+static void ngx_http_edugate_std_release(ngx_http_edugate_std_work_t *w);
 
 
 ngx_http_edugate_std_work_t *
@@ -55,8 +66,55 @@ ngx_http_edugate_std_work_new(ngx_http_request_t *r)
 }
 
 
+/*
+ * The work of a batch is freed in the plugin thread pool: freeing the
+ * records of a big batch and giving the memory back takes seconds that
+ * the event loop must not wait.  The loop only frees the task itself
+ * (the work lives in the same allocation) once the thread is done.
+ */
+
 void
 ngx_http_edugate_std_work_free(ngx_http_edugate_std_work_t *w)
+{
+    ngx_thread_task_t                    *task;
+    ngx_http_edugate_plugin_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_edugate_plugin_module);
+
+    task = w->task;
+    task->ctx = w;
+    task->handler = ngx_http_edugate_std_release_job;
+    task->event.handler = ngx_http_edugate_std_released;
+    task->event.data = task;
+
+    if (pmcf == NULL || pmcf->pool == NULL
+        || ngx_thread_task_post(pmcf->pool, task) != NGX_OK)
+    {
+        ngx_http_edugate_std_release(w);
+        ngx_free(task);
+    }
+}
+
+
+static void
+ngx_http_edugate_std_release_job(void *data, ngx_log_t *log)
+{
+    ngx_http_edugate_std_release(data);
+}
+
+
+static void
+ngx_http_edugate_std_released(ngx_event_t *ev)
+{
+    ngx_free(ev->data);
+}
+
+
+/* everything the work holds but the task and the work themselves */
+
+static void
+ngx_http_edugate_std_release(ngx_http_edugate_std_work_t *w)
 {
     ngx_uint_t  i;
 
@@ -86,7 +144,19 @@ ngx_http_edugate_std_work_free(ngx_http_edugate_std_work_t *w)
     ngx_free(w->segs);
     ngx_free(w->forward);
     ngx_free(w->answer);
-    ngx_free(w->task);
+
+#if (NGX_LINUX && defined __GLIBC__)
+
+    /*
+     * glibc keeps freed memory in the arenas of the threads that used
+     * it: after one big batch the worker would stay at its peak.
+     */
+
+    if (w->len >= NGX_HTTP_EDUGATE_STD_TRIM) {
+        (void) malloc_trim(0);
+    }
+
+#endif
 }
 
 

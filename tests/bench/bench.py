@@ -96,6 +96,8 @@ import servers  # noqa: E402
 from servers import (DEMO_ACCOUNTS, HarnessError, HttpClient,  # noqa: E402
                      Nginx, RedisServer, Slapd, free_port)
 import token_bench  # noqa: E402
+from std_bench import StdBench, StdBenchError  # noqa: E402
+import std_bench  # noqa: E402
 from token_bench import CodeFeed, FeedError, RefreshFeed  # noqa: E402
 
 TARGET_RPS_RATIO = 0.85
@@ -701,6 +703,11 @@ def main(argv=None):
                     "and minimum: 4 per connection)")
     ap.add_argument("--sessions", type=int, default=200,
                     help="logins for the Redis memory figure")
+    ap.add_argument("--std-only", action="store_true",
+                    help="only the data-standard part (std_bench.py)")
+    ap.add_argument("--no-std", action="store_true",
+                    help="without the data-standard part")
+    std_bench.add_arguments(ap)
     ap.add_argument("--keep", action="store_true",
                     help="keep the temp dir (configs and logs)")
     ap.add_argument("-v", "--verbose", action="store_true",
@@ -735,6 +742,7 @@ def main(argv=None):
     shutil.copy2(module, tmp / module.name)
     wrk = Wrk(wrk_bin, args.threads, args.connections)
     started = []
+    std = None
     rc = 0
     try:
         ports = {"redis": free_port(), "slapd": free_port()}
@@ -754,160 +762,175 @@ def main(argv=None):
             gateways.append(gw)
         cached, uncached = gateways
 
-        for daemon in (redis, slapd, cached, uncached):
+        for daemon in ((redis,) if args.std_only
+                       else (redis, slapd, cached, uncached)):
             started.append(daemon)
             daemon.start()
 
         out("EduGate benchmark")
-        out("  nginx %s, %d worker(s) per instance; wrk %d threads, %d "
-            "connections, %ds per scenario; %d CPUs, %s"
-            % (nginx_version(), args.workers, args.threads,
-               args.connections, args.duration, os.cpu_count() or 0,
-               platform.machine()))
-        out("  backend: a second server block of the same nginx "
-            "(`return 200` + JSON built from the X-Edugate-* headers,")
-        out("  upstream keepalive), so the figures show the gateway, "
-            "not an application")
-        out("  module: %s" % module)
+        failed = []
+        if not args.std_only:
+            out("  nginx %s, %d worker(s) per instance; wrk %d threads, %d "
+                "connections, %ds per scenario; %d CPUs, %s"
+                % (nginx_version(), args.workers, args.threads,
+                   args.connections, args.duration, os.cpu_count() or 0,
+                   platform.machine()))
+            out("  backend: a second server block of the same nginx "
+                "(`return 200` + JSON built from the X-Edugate-* headers,")
+            out("  upstream keepalive), so the figures show the gateway, "
+                "not an application")
+            out("  module: %s" % module)
 
-        cookie = cookie_header(login(cached.port))
-        kid = learn_kid(cached.port, key_pem)
-        issuer = issuer_of(cached.port)
-        token = bearer(mint_token(key_pem, kid, issuer, BENCH_USER))
-        token_jti = bearer(mint_token(key_pem, kid, issuer, BENCH_USER,
-                                      "bench-" + os.urandom(8).hex()))
-        check_target(cached.port, "/plain/", None, "")
-        check_target(cached.port, "/apps/echo/", cookie, BENCH_USER)
-        check_target(uncached.port, "/apps/echo/", cookie, BENCH_USER)
-        check_target(cached.port, "/api/", token, BENCH_USER)
-        check_target(cached.port, "/api/", token_jti, BENCH_USER)
-        check_revocation_lookup(cached.port, redis.client(), key_pem, kid)
-        sub = token_bench.check_flows(cached.port, cookie, issuer,
-                                      HttpClient(cached.port)
-                                      .get(JWKS_PATH).json())
-        if sub != BENCH_USER:
-            raise BenchError("the ID token names %r, not %s"
-                             % (sub, BENCH_USER))
-        code_feed = CodeFeed(cached.port, cookie, args.threads,
-                             args.connections, tmp / "codes")
-        refresh_feed = RefreshFeed(cached.port, cookie, args.threads,
-                                   args.connections, tmp / "refresh",
-                                   families)
-        token_headers = token_bench.token_headers()
+            cookie = cookie_header(login(cached.port))
+            kid = learn_kid(cached.port, key_pem)
+            issuer = issuer_of(cached.port)
+            token = bearer(mint_token(key_pem, kid, issuer, BENCH_USER))
+            token_jti = bearer(mint_token(key_pem, kid, issuer, BENCH_USER,
+                                          "bench-" + os.urandom(8).hex()))
+            check_target(cached.port, "/plain/", None, "")
+            check_target(cached.port, "/apps/echo/", cookie, BENCH_USER)
+            check_target(uncached.port, "/apps/echo/", cookie, BENCH_USER)
+            check_target(cached.port, "/api/", token, BENCH_USER)
+            check_target(cached.port, "/api/", token_jti, BENCH_USER)
+            check_revocation_lookup(cached.port, redis.client(), key_pem, kid)
+            sub = token_bench.check_flows(cached.port, cookie, issuer,
+                                          HttpClient(cached.port)
+                                          .get(JWKS_PATH).json())
+            if sub != BENCH_USER:
+                raise BenchError("the ID token names %r, not %s"
+                                 % (sub, BENCH_USER))
+            code_feed = CodeFeed(cached.port, cookie, args.threads,
+                                 args.connections, tmp / "codes")
+            refresh_feed = RefreshFeed(cached.port, cookie, args.threads,
+                                       args.connections, tmp / "refresh",
+                                       families)
+            token_headers = token_bench.token_headers()
 
-        scenarios = [
-            Scenario("a", "/plain/       no EduGate", cached.port,
-                     "/plain/", None, None, cached.front_log),
-            Scenario("b", "/apps/echo/   edugate_protect (cache 2s)",
-                     cached.port, "/apps/echo/", cookie, BENCH_USER,
-                     cached.front_log),
-            Scenario("c", "/apps/echo/   edugate_session_cache 0",
-                     uncached.port, "/apps/echo/", cookie, BENCH_USER,
-                     uncached.front_log),
-            Scenario("d", "/api/         bearer RS256, no jti",
-                     cached.port, "/api/", token, BENCH_USER,
-                     cached.front_log),
-            Scenario("e", "/api/         bearer RS256 + jti (Redis)",
-                     cached.port, "/api/", token_jti, BENCH_USER,
-                     cached.front_log),
-            Scenario("f", "/oauth2/token authorization_code",
-                     cached.port, token_bench.TOKEN_PATH, token_headers,
-                     None, cached.front_log, code_feed),
-            Scenario("g", "/oauth2/token refresh_token",
-                     cached.port, token_bench.TOKEN_PATH, token_headers,
-                     None, cached.front_log, refresh_feed),
-        ]
-        out("\nScenarios (same session cookie for b and c, an access "
-            "token of %s for d and e):" % BENCH_USER)
-        for sc in scenarios:
-            out("  %s  %-40s %s" % (sc.key, sc.label, sc.url))
-        out("  c runs on a second nginx, identical but for "
-            "`edugate_session_cache 0`")
-        out("  (an http-level directive): every request reads the session "
-            "from Redis.")
-        out("  d: no Redis; the worker checks the token's signature and "
-            "claims once, then reuses them for edugate_session_cache;")
-        out("  e: its jti makes every request ask Redis whether the token "
-            "is revoked.")
-        out("  f, g: the token endpoint, client_secret_basic; every answer "
-            "holds an RS256 access")
-        out("  token, an RS256 ID token and a new refresh token.  f redeems "
-            "a different code made")
-        out("  beforehand by /oauth2/authorize each time (two Redis scripts);"
-            " g rotates %d refresh" % families)
-        out("  token families, never sending a token twice (one Redis "
-            "script).")
-        probe_code_rate(scenarios[5], wrk, out)
-        rounds = max(1, args.rounds)
-        seconds = max(1, round(args.duration / rounds))
-        out("\nMeasuring: %d interleaved rounds of %ds per scenario, "
-            "after a %ds warm-up each" % (rounds, seconds, args.warmup))
-        for i in range(rounds):
+            scenarios = [
+                Scenario("a", "/plain/       no EduGate", cached.port,
+                         "/plain/", None, None, cached.front_log),
+                Scenario("b", "/apps/echo/   edugate_protect (cache 2s)",
+                         cached.port, "/apps/echo/", cookie, BENCH_USER,
+                         cached.front_log),
+                Scenario("c", "/apps/echo/   edugate_session_cache 0",
+                         uncached.port, "/apps/echo/", cookie, BENCH_USER,
+                         uncached.front_log),
+                Scenario("d", "/api/         bearer RS256, no jti",
+                         cached.port, "/api/", token, BENCH_USER,
+                         cached.front_log),
+                Scenario("e", "/api/         bearer RS256 + jti (Redis)",
+                         cached.port, "/api/", token_jti, BENCH_USER,
+                         cached.front_log),
+                Scenario("f", "/oauth2/token authorization_code",
+                         cached.port, token_bench.TOKEN_PATH, token_headers,
+                         None, cached.front_log, code_feed),
+                Scenario("g", "/oauth2/token refresh_token",
+                         cached.port, token_bench.TOKEN_PATH, token_headers,
+                         None, cached.front_log, refresh_feed),
+            ]
+            out("\nScenarios (same session cookie for b and c, an access "
+                "token of %s for d and e):" % BENCH_USER)
             for sc in scenarios:
-                sc.run_round(wrk, seconds, args.warmup if i == 0 else 0,
-                             args.connections, args.verbose, out)
+                out("  %s  %-40s %s" % (sc.key, sc.label, sc.url))
+            out("  c runs on a second nginx, identical but for "
+                "`edugate_session_cache 0`")
+            out("  (an http-level directive): every request reads the session "
+                "from Redis.")
+            out("  d: no Redis; the worker checks the token's signature and "
+                "claims once, then reuses them for edugate_session_cache;")
+            out("  e: its jti makes every request ask Redis whether the token "
+                "is revoked.")
+            out("  f, g: the token endpoint, client_secret_basic; every "
+                "answer holds an RS256 access")
+            out("  token, an RS256 ID token and a new refresh token.  f "
+                "redeems a different code made")
+            out("  beforehand by /oauth2/authorize each time (two Redis "
+                "scripts); g rotates %d refresh" % families)
+            out("  token families, never sending a token twice (one Redis "
+                "script).")
+            probe_code_rate(scenarios[5], wrk, out)
+            rounds = max(1, args.rounds)
+            seconds = max(1, round(args.duration / rounds))
+            out("\nMeasuring: %d interleaved rounds of %ds per scenario, "
+                "after a %ds warm-up each" % (rounds, seconds, args.warmup))
+            for i in range(rounds):
+                for sc in scenarios:
+                    sc.run_round(wrk, seconds, args.warmup if i == 0 else 0,
+                                 args.connections, args.verbose, out)
 
-        failed = [sc.key for sc in scenarios if sc.problems]
-        a, b, c, d, e, f, g = scenarios
-        ratio_b = b.ratio_to(a)
-        ratio_c = c.ratio_to(a)
-        ratio_d = d.ratio_to(a)
-        ratio_e = e.ratio_to(a)
-        over_b = b.diff_to(a)
-        over_c = c.diff_to(a)
-        over_d = d.diff_to(a)
-        over_e = e.diff_to(a)
-        out("\nSummary: medians over the rounds; the ratios to a and the "
-            "p99 overheads")
-        out("compare rounds run one after the other")
-        out("  %-45s %10s %10s" % ("", "req/s", "p99 ms"))
-        for sc in scenarios[:5]:
-            out("  %s  %-42s %10.0f %10.3f" % (sc.key, sc.label,
-                                                sc.median("rps"),
-                                                sc.median("p99_ms")))
-        out("  throughput b/a     %.3f      (target >= %.2f)  %s"
-            % (ratio_b, TARGET_RPS_RATIO,
-               verdict(ratio_b >= TARGET_RPS_RATIO)))
-        out("  throughput c/a     %.3f      (no target: a Redis round "
-            "trip per request)" % ratio_c)
-        out("  throughput d/a     %.3f      (target >= %.2f)  %s"
-            % (ratio_d, TARGET_RPS_RATIO,
-               verdict(ratio_d >= TARGET_RPS_RATIO)))
-        out("  throughput e/a     %.3f      (no target: a Redis round "
-            "trip per request)" % ratio_e)
-        out("  p99 overhead b-a  %+.3f ms   (target < %.1f ms)  %s"
-            % (over_b, TARGET_P99_OVERHEAD_MS,
-               verdict(over_b < TARGET_P99_OVERHEAD_MS)))
-        out("  p99 overhead c-a  %+.3f ms   (no target)" % over_c)
-        out("  p99 overhead d-a  %+.3f ms   (target < %.1f ms)  %s"
-            % (over_d, TARGET_P99_OVERHEAD_MS,
-               verdict(over_d < TARGET_P99_OVERHEAD_MS)))
-        out("  p99 overhead e-a  %+.3f ms   (no target)" % over_e)
-        out("\nToken endpoint: per core = req/s / %d nginx worker%s (a "
-            "worker is one single-threaded"
-            % (args.workers, "" if args.workers == 1 else "s"))
-        out("process: one worker is one core)")
-        out("  %-45s %10s %10s %10s" % ("", "req/s", "per core",
-                                        "p99 ms"))
-        for sc in (f, g):
-            out("  %s  %-42s %10.0f %10.0f %10.3f"
-                % (sc.key, sc.label, sc.median("rps"),
-                   sc.median("rps") / args.workers, sc.median("p99_ms")))
-        out("  the p99 is mostly waiting in line: %d connections share the "
-            "worker%s" % (args.connections,
-                          "" if args.workers == 1 else "s"))
-        out("  f used %d of the %d codes made%s; g made %d refresh "
-            "token families, %d at a time" % (
-                code_feed.made - len(code_feed.pool) - code_feed.expired,
-                code_feed.made, ", %d thrown away as too old"
-                % code_feed.expired if code_feed.expired else "",
-                refresh_feed.made, families))
-        if failed:
-            out("  these figures are NOT valid: see FAILED RUN above")
+            failed += [sc.key for sc in scenarios if sc.problems]
+            a, b, c, d, e, f, g = scenarios
+            ratio_b = b.ratio_to(a)
+            ratio_c = c.ratio_to(a)
+            ratio_d = d.ratio_to(a)
+            ratio_e = e.ratio_to(a)
+            over_b = b.diff_to(a)
+            over_c = c.diff_to(a)
+            over_d = d.diff_to(a)
+            over_e = e.diff_to(a)
+            out("\nSummary: medians over the rounds; the ratios to a and the "
+                "p99 overheads")
+            out("compare rounds run one after the other")
+            out("  %-45s %10s %10s" % ("", "req/s", "p99 ms"))
+            for sc in scenarios[:5]:
+                out("  %s  %-42s %10.0f %10.3f" % (sc.key, sc.label,
+                                                    sc.median("rps"),
+                                                    sc.median("p99_ms")))
+            out("  throughput b/a     %.3f      (target >= %.2f)  %s"
+                % (ratio_b, TARGET_RPS_RATIO,
+                   verdict(ratio_b >= TARGET_RPS_RATIO)))
+            out("  throughput c/a     %.3f      (no target: a Redis round "
+                "trip per request)" % ratio_c)
+            out("  throughput d/a     %.3f      (target >= %.2f)  %s"
+                % (ratio_d, TARGET_RPS_RATIO,
+                   verdict(ratio_d >= TARGET_RPS_RATIO)))
+            out("  throughput e/a     %.3f      (no target: a Redis round "
+                "trip per request)" % ratio_e)
+            out("  p99 overhead b-a  %+.3f ms   (target < %.1f ms)  %s"
+                % (over_b, TARGET_P99_OVERHEAD_MS,
+                   verdict(over_b < TARGET_P99_OVERHEAD_MS)))
+            out("  p99 overhead c-a  %+.3f ms   (no target)" % over_c)
+            out("  p99 overhead d-a  %+.3f ms   (target < %.1f ms)  %s"
+                % (over_d, TARGET_P99_OVERHEAD_MS,
+                   verdict(over_d < TARGET_P99_OVERHEAD_MS)))
+            out("  p99 overhead e-a  %+.3f ms   (no target)" % over_e)
+            out("\nToken endpoint: per core = req/s / %d nginx worker%s (a "
+                "worker is one single-threaded"
+                % (args.workers, "" if args.workers == 1 else "s"))
+            out("process: one worker is one core)")
+            out("  %-45s %10s %10s %10s" % ("", "req/s", "per core",
+                                            "p99 ms"))
+            for sc in (f, g):
+                out("  %s  %-42s %10.0f %10.0f %10.3f"
+                    % (sc.key, sc.label, sc.median("rps"),
+                       sc.median("rps") / args.workers, sc.median("p99_ms")))
+            out("  the p99 is mostly waiting in line: %d connections share "
+                "the worker%s" % (args.connections,
+                                  "" if args.workers == 1 else "s"))
+            out("  f used %d of the %d codes made%s; g made %d refresh "
+                "token families, %d at a time" % (
+                    code_feed.made - len(code_feed.pool) - code_feed.expired,
+                    code_feed.made, ", %d thrown away as too old"
+                    % code_feed.expired if code_feed.expired else "",
+                    refresh_feed.made, families))
+            if failed:
+                out("  these figures are NOT valid: see FAILED RUN above")
 
-        if args.sessions > 0:
-            measure_session_memory(cached.port, redis.client(),
-                                   args.sessions, out)
+            if args.sessions > 0:
+                measure_session_memory(cached.port, redis.client(),
+                                       args.sessions, out)
+
+        if not args.no_std:
+            std = StdBench(tmp, tmp / module.name, redis, signing_key,
+                           wrk_bin, args, out)
+            problems = std.run()
+            std.summary(verdict)
+            for p in problems:
+                out("  std: %s" % p)
+            if problems:
+                failed.append("std")
+            std.stop()
+            std = None
 
         for gw in gateways:
             for line in gw.check_log():
@@ -921,13 +944,16 @@ def main(argv=None):
     except Stop:
         out("\nbench: interrupted")
         rc = 130
-    except (BenchError, FeedError, HarnessError, OSError) as e:
+    except (BenchError, FeedError, HarnessError, OSError,
+            StdBenchError) as e:
         sys.stderr.write("bench: %s\n" % e)
         rc = 1
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         wrk.stop()
+        if std is not None:
+            std.stop()
         for daemon in reversed(started):
             daemon.stop()
         servers.stop_all()

@@ -16,7 +16,7 @@ pkgs=(
     libcmocka-dev
     redis-server slapd ldap-utils
     python3 python3-pytest python3-redis python3-ldap python3-jwt python3-lxml
-    python3-cryptography python3-prometheus-client
+    python3-cryptography python3-prometheus-client python3-jsonschema
     curl wrk
     libauthcas-perl libxml2-utils openssl
     iso-codes

@@ -272,6 +272,87 @@ test_r24_unique(void **state)
 }
 
 
+/*
+ * A batch of many students: the rules find records by field through an
+ * index, which must answer as a scan did, in the batch and in the
+ * registry.
+ */
+
+#define MANY  400
+
+static void
+test_r24_many(void **state)
+{
+    int               i, k, sum;
+    char              id[48], local[16], idno[20], regno[24], no[16];
+    json_t           *batch, *list, *rec;
+    eg_std_ctx_t      ctx;
+    eg_std_report_t  *rep;
+    std_rules_t      *s = *state;
+
+    static const int   w[] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5,
+                               8, 4, 2 };
+    static const char  check[] = "10X98765432";
+
+    list = json_array();
+    assert_non_null(list);
+
+    for (i = 0; i < MANY; i++) {
+        /* her own ID number: another (even, female) sequence number */
+        snprintf(idno, sizeof(idno), "51010420160512%03d", 2 * i);
+
+        sum = 0;
+        for (k = 0; k < 17; k++) {
+            sum += (idno[k] - '0') * w[k];
+        }
+
+        idno[17] = check[sum % 11];
+        idno[18] = '\0';
+
+        snprintf(id, sizeof(id), "00000000-0000-4000-8000-1%011d", i);
+        snprintf(local, sizeof(local), "m%d", i);
+        snprintf(regno, sizeof(regno), "G%s", idno);
+
+        /* the last takes the first's 学号, one the known student's */
+        snprintf(no, sizeof(no), "20229%05d",
+                 i == MANY - 1 ? 0 : i);
+
+        rec = std_student_with("id", id);
+        json_object_set_new(json_object_get(rec, "source"),
+                            "vendorLocalId", json_string(local));
+        json_object_set_new(rec, "idNumber", json_string(idno));
+        json_object_set_new(rec, "studentRegNo", json_string(regno));
+        json_object_set_new(rec, "studentNo",
+                            json_string(i == MANY / 2 ? "2022020100" : no));
+        assert_int_equal(json_array_append_new(list, rec), 0);
+    }
+
+    batch = json_pack("{s:o}", "students", list);
+    assert_non_null(batch);
+
+    eg_std_ctx_init(&ctx, s->codes);
+    eg_std_ctx_set_today(&ctx, "2024-10-08");
+    ctx.now = 1728345600;
+    eg_std_registry_from_batch(&ctx.registry, s->world);
+    rep = eg_std_validate(&ctx, batch);
+    json_decref(batch);
+    assert_non_null(rep);
+
+    if (rep->nv != 3 || std_count(rep, "studentNo", "R24", 'E') != 3
+        || !eg_std_report_rejected(rep, 0)
+        || !eg_std_report_rejected(rep, MANY / 2)
+        || !eg_std_report_rejected(rep, MANY - 1)
+        || eg_std_report_rejected(rep, 1))
+    {
+        std_dump(rep);
+        fail_msg("expected R24 on studentNo for records 0, %d and %d only",
+                 MANY / 2, MANY - 1);
+    }
+
+    eg_std_report_free(rep);
+}
+
+
 static void
 test_r24_transfer(void **state)
 {
@@ -303,6 +384,7 @@ main(void)
         cmocka_unit_test(test_r21f_results),
         cmocka_unit_test(test_r21g_dependents),
         cmocka_unit_test(test_r24_unique),
+        cmocka_unit_test(test_r24_many),
         cmocka_unit_test(test_r24_transfer),
     };
 
