@@ -543,8 +543,13 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "edugate: forward_failed: the data center "
                               "answered %ui to batch %s of \"%V\": nothing "
-                              "imported", ctx->forward_status, w->batch_id,
-                              &slcf->vendor->name);
+                              "imported%s", ctx->forward_status, w->batch_id,
+                              &slcf->vendor->name,
+                              ctx->forward_status
+                              == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                              ? " (if nginx said so, the forward location's "
+                                "client_max_body_size is below the batch)"
+                              : "");
 
                 if (ngx_http_edugate_add_header(r, "X-Edugate-Error",
                                                 "forward_failed")

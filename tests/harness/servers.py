@@ -592,11 +592,12 @@ STD_SCHEMA = REPO / "schemas" / "std" / "v1" / "batch.xsd"
 
 
 def std_demo_conf(datacenter_port, mode="enforce", roster="*",
-                  entities="*"):
+                  entities="*", forward_max_body="0"):
     """(http, server) parts of nginx.conf for vendor pushes of the two
     adapters to a data center on datacenter_port (POST /ingest/<vendor>),
     with the conformance figures (after vendor_demo_conf, which loads the
-    plugins; the token endpoint comes with the OIDC provider)."""
+    plugins; the token endpoint comes with the OIDC provider).
+    forward_max_body: client_max_body_size of the forward location."""
     import std_registry
     http = """
     # The data standard in flight: its code tables and XSD, the
@@ -628,6 +629,9 @@ def std_demo_conf(datacenter_port, mode="enforce", roster="*",
         }
         location /_datacenter/ {
             internal;
+            # the standardized batch is this location's request body;
+            # the push location bounds it already
+            client_max_body_size  %s;
             proxy_pass  http://127.0.0.1:%d/ingest/;
         }
 
@@ -641,7 +645,7 @@ def std_demo_conf(datacenter_port, mode="enforce", roster="*",
             deny  all;
             edugate_metrics;
         }
-""" % (roster, mode, entities, mode, datacenter_port)
+""" % (roster, mode, entities, mode, forward_max_body, datacenter_port)
     return http, server
 
 

@@ -128,18 +128,19 @@ def seed_exam_world(redis, **kw):
 @pytest.fixture
 def std_gateway(gateway_factory, plugin_path, keys, notify_factory, redis):
     """std_gateway(mode="enforce", dc_status=200, roster=ROSTER_5_1,
-    extra_http="", extra_server="") -> the gateway, with .datacenter (a
+    extra_http="", extra_server="", forward_max_body="0") -> the gateway, with .datacenter (a
     recording service) and .watch (its error log).  The registry is
     cleared before and after the test."""
     R.clear(redis.client())
 
     def make(mode="enforce", dc_status=200, roster=ROSTER_5_1,
-             extra_http="", extra_server=""):
+             extra_http="", extra_server="", forward_max_body="0"):
         dc = notify_factory(status=dc_status)
         port = free_port()
         issuer = "http://127.0.0.1:%d" % port
         http, server = std_demo_conf(dc.port, mode=mode, roster=roster,
-                                     entities="lineItems,results")
+                                     entities="lineItems,results",
+                                     forward_max_body=forward_max_body)
         n = gateway_factory(
             extra_http=std_http(plugin_path, keys, issuer, http + extra_http),
             extra_server="        location = /oauth2/token "

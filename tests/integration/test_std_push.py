@@ -179,6 +179,22 @@ def test_data_center_failure_imports_nothing(std_gateway, client, redis):
     assert not list(rc.scan_iter("eg:std:conf:*"))
 
 
+def test_forward_location_too_small(std_gateway, client, redis):
+    """nginx holds the forwarded batch to the forward location's
+    client_max_body_size: the push fails whole, and the log says where
+    to look."""
+    W.seed_district(redis)
+    n = std_gateway(forward_max_body="1k")
+    c = client(n)
+
+    r = W.push(c, "smartcampus", W.ROSTER.read_bytes())
+    expect_error(r, 502, "forward_failed", want_json=True)
+    expect_log(n.watch, "forward_failed", "the data center answered 413")
+    n.watch.wait_for(r"client_max_body_size is below the batch")
+    assert n.datacenter.requests() == []
+    assert not list(redis.client().scan_iter("eg:std:rec:students:*"))
+
+
 def test_only_the_vendors_token(std_gateway, client, login):
     n = std_gateway()
     c = client(n)
