@@ -15,7 +15,8 @@ any JSON Schema validator:
                      xs:dateTime, xs:gYear and xs:gYearMonth as strings of
                      their lexical form (date and date-time also carry
                      "format", which validators may assert); xs:decimal
-                     as a number, xs:boolean as true or false
+                     as a number, xs:nonNegativeInteger as an integer
+                     from 0, xs:boolean as true or false
   xs:all             an object of exactly those keys, those without
                      minOccurs="0" required
   xs:sequence        of one element named item: an array of it
@@ -45,6 +46,7 @@ BUILTIN = {
     "gYearMonth": {"type": "string",
                    "pattern": r"^\d{4}-(0[1-9]|1[0-2])" + TZ + "$"},
     "decimal": {"type": "number"},
+    "nonNegativeInteger": {"type": "integer", "minimum": 0},
     "boolean": {"type": "boolean"},
 }
 
