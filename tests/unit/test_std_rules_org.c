@@ -154,6 +154,30 @@ test_r16_abolished(void **state)
 }
 
 
+/* the generated table: 崇文区 110103 is history, no longer in use */
+static void
+test_r16_abolished_generated(void **state)
+{
+    eg_std_report_t  *rep;
+
+    rep = std_check(*state, "orgs", org("district", "110103", PROV));
+    if (std_count(rep, "divisionCode", "R16", 'W') != 1
+        || std_count(rep, "divisionCode", "R16", 'E') != 0)
+    {
+        std_dump(rep);
+        fail();
+    }
+    eg_std_report_free(rep);
+
+    rep = std_check(*state, "orgs", org("district", "110199", PROV));
+    if (std_count(rep, "divisionCode", "R16", 'E') != 1) {
+        std_dump(rep);
+        fail();
+    }
+    eg_std_report_free(rep);
+}
+
+
 static void
 test_r17_level(void **state)
 {
@@ -251,6 +275,7 @@ main(void)
         cmocka_unit_test(test_r17_exceptions),
         cmocka_unit_test(test_r18_hierarchy),
         cmocka_unit_test(test_r16_abolished),
+        cmocka_unit_test(test_r16_abolished_generated),
     };
 
     return cmocka_run_group_tests(tests, std_rules_setup,
