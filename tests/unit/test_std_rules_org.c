@@ -113,6 +113,15 @@ test_r15_higher_education(void **state)
     std_only(std_check(*state, "orgs",
                        school("4151110001", "510104", "411", DIST)),
              "schoolCode", "R15", 'W');
+
+    /* 成人高等学校 (42) too; other categories number digit 5 freely */
+    std_only(std_check(*state, "orgs",
+                       school("4251910001", "510104", "421", DIST)),
+             "schoolCode", "R15", 'W');
+    std_clean(std_check(*state, "orgs",
+                        school("4251050001", "510104", "421", DIST)));
+    std_clean(std_check(*state, "orgs",
+                        school("2151149903", "510104", "211", DIST)));
 }
 
 
