@@ -355,28 +355,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* records of every entity from the input, in a batch-shaped object */
+
+static json_t *
+fuzz_batch(fuzz_in_t *in, size_t max)
 {
-    char             today[16];
     size_t           n;
     json_t          *batch, *list;
-    unsigned         flags;
-    fuzz_in_t        in;
     eg_std_entity_e  entity;
 
-    in.p = data;
-    in.n = size;
-
-    flags = fuzz_byte(&in);
-    fuzz_date(&in, today, 0);
-
     batch = json_object();
-    json_object_set_new(batch, "feed",
-                        json_string((flags & 1) ? "delta" : "bulk"));
 
-    for (n = 0; n < FUZZ_MAX_RECORDS && in.n; n++) {
-        entity = fuzz_byte(&in) % EG_STD_NENTITIES;
+    for (n = 0; n < max && in->n; n++) {
+        entity = fuzz_byte(in) % EG_STD_NENTITIES;
 
         list = json_object_get(batch, eg_std_entity_collection(entity));
         if (list == NULL) {
@@ -385,12 +376,44 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 list);
         }
 
-        json_array_append_new(list, fuzz_record(&in, entity));
+        json_array_append_new(list, fuzz_record(in, entity));
     }
 
-    fuzz_std_validate(batch, (flags & 2) ? today : "2025-01-10",
-                      1 + (flags >> 2) % 12);
+    return batch;
+}
+
+
+/*
+ * The first byte: feed (bit 0), a validation day from the input (bit 1),
+ * known records from the input instead of registry-b.xml (bit 2), the
+ * month the school year starts (the rest).
+ */
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char       today[16];
+    json_t    *batch, *known;
+    unsigned   flags;
+    fuzz_in_t  in;
+
+    in.p = data;
+    in.n = size;
+
+    flags = fuzz_byte(&in);
+    fuzz_date(&in, today, 0);
+
+    known = (flags & 4) ? fuzz_batch(&in, fuzz_byte(&in) % 8) : NULL;
+
+    batch = fuzz_batch(&in, FUZZ_MAX_RECORDS);
+    json_object_set_new(batch, "feed",
+                        json_string((flags & 1) ? "delta" : "bulk"));
+
+    fuzz_std_validate(batch, known, (flags & 2) ? today : "2025-01-10",
+                      1 + (flags >> 3) % 12);
+
     json_decref(batch);
+    json_decref(known);
 
     return 0;
 }

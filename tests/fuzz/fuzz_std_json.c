@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    fuzz_std_validate(batch, "2025-01-10", 8);
+    fuzz_std_validate(batch, NULL, "2025-01-10", 8);
     json_decref(batch);
 
     return 0;

@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_std_fail("the reader's batch is not an object", NULL);
     }
 
-    fuzz_std_validate(batch, "2025-01-10", 8);
+    fuzz_std_validate(batch, NULL, "2025-01-10", 8);
     json_decref(batch);
 
     return 0;

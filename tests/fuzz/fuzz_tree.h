@@ -77,7 +77,7 @@ fuzz_tree_walk(const edugate_node_t *root, const edugate_node_t *n,
     const edugate_node_t  *kid;
 
     if (depth > 64) {
-        fprintf(stderr, "fuzz_tree: a tree deeper than its limit\n");
+        fprintf(stderr, "fuzz_tree: a tree deeper than nginx's limit\n");
         abort();
     }
 
@@ -153,14 +153,29 @@ fuzz_tree_run(const uint8_t *data, size_t size, int format)
     }
 
     nodes = fuzz_tree_walk(eg_tree_root(t), eg_tree_root(t), 0);
+    eg_tree_free(t);
+
+    /*
+     * Again with limits the input can reach, so that a parse stopped
+     * halfway (depth, node count, size) frees what it built.
+     */
+    lim.max_depth = 4;
+    lim.max_nodes = nodes > 1 ? nodes - 1 : 1;
+    lim.max_bytes = len;
+
+    t = eg_tree_parse(p, len, format, charset, &lim, err, sizeof(err));
+    if (t == NULL) {
+        return;
+    }
+
+    nodes = fuzz_tree_walk(eg_tree_root(t), eg_tree_root(t), 0);
+    eg_tree_free(t);
 
     if (nodes > lim.max_nodes) {
         fprintf(stderr, "fuzz_tree: %zu nodes over the limit of %zu\n",
                 nodes, lim.max_nodes);
         abort();
     }
-
-    eg_tree_free(t);
 }
 
 #endif /* _FUZZ_TREE_H_INCLUDED_ */
