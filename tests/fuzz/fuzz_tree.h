@@ -30,9 +30,9 @@ static const char  *fuzz_tree_charsets[] = {
 };
 
 
-/* the payload and its charset; 0 when the input is too short */
+/* the payload and its charset */
 
-static int
+static void
 fuzz_tree_input(const uint8_t *data, size_t size, const unsigned char **p,
     size_t *len, const char **charset)
 {
@@ -45,8 +45,6 @@ fuzz_tree_input(const uint8_t *data, size_t size, const unsigned char **p,
         (*p)++;
         (*len)--;
     }
-
-    return 1;
 }
 
 

@@ -7,7 +7,6 @@
  */
 
 
-#include <errno.h>
 #include <iconv.h>
 
 #include "fuzz_tree.h"
