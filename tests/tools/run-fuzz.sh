@@ -38,6 +38,8 @@ seed_dirs() {
         echo tests/fixtures/std ;;
     fuzz_std_json)
         echo "$seeds/std-json" ;;
+    fuzz_codes_csv)
+        echo schemas/std/v1/codes tests/fixtures/std/codes ;;
     *)
         ;;
     esac
