@@ -176,8 +176,8 @@ const runs = new Map();
 
 revs.forEach((r, i) => {
     for (const [code, name] of r.codes) {
-        if (placeholders.has(name) || /^\d{2}90\d\d$/.test(code)
-            && levelOf(code) === 'city')
+        if (placeholders.has(name)
+            || (/^\d{2}90\d\d$/.test(code) && levelOf(code) === 'city'))
         {
             continue;
         }
