@@ -11,10 +11,13 @@
 #ifndef _FUZZ_STD_H_INCLUDED_
 #define _FUZZ_STD_H_INCLUDED_
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libxml/parser.h>
 
 #include "eg_std.h"
 #include "eg_std_xml.h"
@@ -37,10 +40,32 @@ fuzz_std_fail(const char *what, const char *detail)
 }
 
 
+/*
+ * libxml2's generic handler writes to stderr, nginx's error log: the
+ * readers must keep it quiet, so any message that reaches it is a bug.
+ */
+
+static void
+fuzz_xml_loud(void *ctx, const char *msg, ...)
+{
+    va_list  args;
+
+    (void) ctx;
+
+    fprintf(stderr, "fuzz: libxml2 wrote to its generic handler: ");
+    va_start(args, msg);
+    vfprintf(stderr, msg, args);
+    va_end(args);
+    abort();
+}
+
+
 static void
 fuzz_std_init(void)
 {
     char  err[256];
+
+    xmlSetGenericErrorFunc(NULL, fuzz_xml_loud);
 
     fuzz_codes = eg_codes_new();
 
