@@ -7,7 +7,7 @@
 #   make bench      wrk benchmark (not a pass/fail test)
 #   make schemas    generate the data standard's big code tables
 #   make std-json   JSON Schema of the data standard, from its XSDs
-#   make fuzz       run each libFuzzer target briefly (needs clang)
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (20)
 #   make plugin-sdk install edugate_plugin.h and edugate-plugin.pc
 #                   (PREFIX=/usr/local, DESTDIR= for packaging)
 
@@ -49,6 +49,11 @@ PLUGIN_LDFLAGS = -shared -Wl,-z,now -Wl,-z,relro
 
 FUZZ_CC      ?= clang
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS    = $(patsubst ngx_module/%.c,$(BUILD)/fuzz/obj/%.o,$(EG_SRCS))
+FUZZ_CFLAGS  = -g -O1 -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               -Ingx_module -Iplugins/include -I/usr/include/libxml2
+FUZZ_LIBS    = -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
 
 # Generated code tables of the data standard (schemas/README.md).
 STD_NPM    = $(BUILD)/std/npm
@@ -77,7 +82,8 @@ CHECK_CFLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                -Ingx_module -Iplugins/include -Iplugins/checker \
                -I/usr/include/libxml2
 CHECK_LIBS = -ljansson -lxml2 -lcrypto
-FUZZ_SECONDS ?= 3
+FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 3
 
 .PHONY: all module asan deps deps-demo unit integration integration-asan \
         test demo bench clean plugins test-plugins plugin-check plugin-sdk \
@@ -131,22 +137,27 @@ schema-test: $(STD_TABLES)
 unit: $(UNIT_TESTS) $(STD_TABLES)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(EG_SRCS) $(wildcard ngx_module/eg_*.h)
+# the nginx-free code once, instrumented for libFuzzer, for every target
+$(BUILD)/fuzz/obj/%.o: ngx_module/%.c $(wildcard ngx_module/eg_*.h) \
+                       plugins/include/edugate_plugin.h
 	@command -v $(FUZZ_CC) >/dev/null || \
-	    { echo "make fuzz needs clang: apt-get install clang"; exit 1; }
-	@mkdir -p $(BUILD)/fuzz
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -Ingx_module -Iplugins/include -I/usr/include/libxml2 -o $@ $< \
-	    $(EG_SRCS) \
-	    -ljansson -lldap -llber -lcrypto -lxml2 -ljwt
+	    { echo "make fuzz needs clang: make deps installs it"; exit 1; }
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# new inputs go to build/fuzz/corpus-*, the fixtures are the seeds
+$(BUILD)/fuzz/libeg.a: $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libeg.a \
+                 $(wildcard tests/fuzz/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(BUILD)/fuzz/libeg.a $(FUZZ_LIBS)
+
+# FUZZ_SECONDS per target; a crash, leak or hang fails the build and
+# leaves its reproducer in build/fuzz/<target>.crashes/ (README: Fuzzing)
 fuzz: $(FUZZ_TARGETS) $(STD_TABLES)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $$t.corpus; echo "== $$t"; \
-	    $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	        $$t.corpus tests/fixtures/std tests/fixtures/std/invalid; \
-	done
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/tools/run-fuzz.sh $(FUZZ_TARGETS)
 
 plugins: $(PLUGIN_SOS)
 
@@ -189,7 +200,7 @@ $(CHECK_ASAN): $(CHECK_DEPS)
 plugin-check: $(CHECK_ASAN) $(PLUGIN_SOS)
 	@set -e; for p in $(PLUGINS); do \
 	    echo "== $$p"; \
-	    ASAN_OPTIONS=detect_leaks=1 $(CHECK_ASAN) --fuzz $(FUZZ_SECONDS) \
+	    ASAN_OPTIONS=detect_leaks=1 $(CHECK_ASAN) --fuzz $(CHECK_FUZZ_SECONDS) \
 	        $(BUILD)/plugins/$$p.so plugins/$$p/fixtures; \
 	done
 
@@ -218,6 +229,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) schema-test
 	$(MAKE) plugin-check
+	$(MAKE) fuzz
 	$(MAKE) integration
 	$(MAKE) integration-asan
 

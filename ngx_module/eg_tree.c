@@ -3,6 +3,7 @@
  */
 
 
+#include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -445,9 +446,9 @@ eg_tree_transcode(eg_tree_t *t, const char *charset, const unsigned char *in,
     size_t len, size_t *outlen)
 {
     char           *ip, *op;
-    size_t          il, ol, cap;
+    size_t          il, ol, cap, done, rc;
     iconv_t         cd;
-    unsigned char  *out;
+    unsigned char  *out, *p;
 
     cd = iconv_open("UTF-8", charset);
     if (cd == (iconv_t) -1) {
@@ -455,33 +456,61 @@ eg_tree_transcode(eg_tree_t *t, const char *charset, const unsigned char *in,
         return NULL;
     }
 
-    /* a GBK character (2 bytes) becomes at most 3 in UTF-8 */
-    cap = len * 2 + 4;
-
-    out = malloc(cap);
-    if (out == NULL) {
-        iconv_close(cd);
-        eg_tree_fail(t, "out of memory");
-        return NULL;
-    }
+    /*
+     * Twice the input holds GBK (2 bytes become at most 3), but one byte
+     * of windows-1252 or KOI8-R may become 3: the buffer grows when
+     * iconv runs out of room.
+     */
+    cap = len * 2 + 16;
+    out = NULL;
 
     ip = (char *) in;
     il = len;
-    op = (char *) out;
-    ol = cap;
+    done = 0;
 
-    if (iconv(cd, &ip, &il, &op, &ol) == (size_t) -1) {
-        iconv_close(cd);
-        free(out);
-        eg_tree_fail(t, "payload is not valid %s", charset);
-        return NULL;
+    for ( ;; ) {
+        p = realloc(out, cap);
+        if (p == NULL) {
+            eg_tree_fail(t, "out of memory");
+            goto failed;
+        }
+
+        out = p;
+        op = (char *) out + done;
+        ol = cap - done;
+
+        /* the input, then the shift back to the initial state */
+        rc = iconv(cd, il ? &ip : NULL, il ? &il : NULL, &op, &ol);
+        if (rc != (size_t) -1 && il == 0) {
+            rc = iconv(cd, NULL, NULL, &op, &ol);
+        }
+
+        done = cap - ol;
+
+        if (rc != (size_t) -1) {
+            break;
+        }
+
+        if (errno != E2BIG) {
+            eg_tree_fail(t, "payload is not valid %s", charset);
+            goto failed;
+        }
+
+        cap *= 2;
     }
 
     iconv_close(cd);
 
-    *outlen = cap - ol;
+    *outlen = done;
 
     return out;
+
+failed:
+
+    iconv_close(cd);
+    free(out);
+
+    return NULL;
 }
 
 

@@ -14,6 +14,7 @@ pkgs=(
     nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev
     libldap2-dev libhiredis-dev libjwt-dev libxml2-dev libjansson-dev
     libcmocka-dev
+    clang libclang-rt-14-dev
     redis-server slapd ldap-utils
     python3 python3-pytest python3-redis python3-ldap python3-jwt python3-lxml
     python3-cryptography python3-prometheus-client python3-jsonschema

@@ -223,6 +223,24 @@ test_shipped(void **state)
     assert_false(eg_codes_has_child(c, "xzqh", "441900"));
     assert_true(eg_codes_has_child(c, "xzqh", "510100"));
 
+    /* the history of the revisions: 崇文区 merged into 东城区 in 2010,
+       襄樊市 renamed 襄阳市 (same code) in 2010 */
+    row = eg_codes_find(c, "xzqh", "110103", NULL);
+    assert_non_null(row);
+    assert_string_equal(row->name, "崇文区");
+    assert_string_equal(row->valid_to, "2009-12-31");
+    assert_non_null(eg_codes_find(c, "xzqh", "110103", "2005-06-01"));
+    assert_null(eg_codes_find(c, "xzqh", "110103", "2024-06-01"));
+
+    row = eg_codes_find(c, "xzqh", "420600", "2005-06-01");
+    assert_non_null(row);
+    assert_string_equal(row->name, "襄樊市");
+    row = eg_codes_find(c, "xzqh", "420600", "2024-06-01");
+    assert_non_null(row);
+    assert_string_equal(row->name, "襄阳市");
+    assert_string_equal(eg_codes_find(c, "xzqh", "420600", NULL)->name,
+                        "襄阳市");
+
     eg_codes_free(c);
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -199,6 +201,44 @@ test_xml_refused(void **state)
 }
 
 
+/*
+ * Bytes that are not in the declared encoding are a parse error, and
+ * nothing is written to stderr (nginx's error log) on the way (found by
+ * fuzz_std_xml: libxml2 sends encoding errors to its generic handler).
+ */
+static void
+test_xml_bad_encoding_quiet(void **state)
+{
+    int           saved, fd;
+    char          err[256], path[] = "/tmp/eg-std-stderr-XXXXXX";
+    json_t       *b;
+    struct stat   st;
+
+    (void) state;
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    saved = dup(STDERR_FILENO);
+    assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+
+    b = XML("<?xml version=\"1.0\" encoding=\"GBK\"?>"
+            "<student><name a=\"\xbc\">\x95\x30</name></student>");
+
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+
+    assert_int_equal(fstat(fd, &st), 0);
+    close(fd);
+    unlink(path);
+
+    assert_null(b);
+    assert_non_null(strstr(err, "not well-formed"));
+    assert_int_equal(st.st_size, 0);
+}
+
+
 int
 main(void)
 {
@@ -207,6 +247,7 @@ main(void)
         cmocka_unit_test(test_report_json),
         cmocka_unit_test(test_xml_shapes),
         cmocka_unit_test(test_xml_refused),
+        cmocka_unit_test(test_xml_bad_encoding_quiet),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,6 +133,50 @@ test_r04_area(void **state)
 }
 
 
+/*
+ * An ID number keeps the division code of the day it was issued: 崇文区
+ * 110103 (merged into 东城区 in 2010) and 襄樊市's code under its old
+ * name are in the generated history (make schemas), so they pass R04 in
+ * an ID, a 学籍号 (R11) and a birthplace; a code of no year still warns.
+ */
+static void
+test_r04_history(void **state)
+{
+    char              idn[19], reg[20];
+    json_t           *rec;
+    eg_std_report_t  *rep;
+
+    memcpy(idn, "11010320160512032", 17);
+    idn[17] = eg_id_check_char(idn);
+    idn[18] = '\0';
+    std_clean(std_check(*state, "students", id_only(idn)));
+
+    rec = std_student_with("birthplace", "110103");
+    std_clean(std_check(*state, "students", rec));
+
+    rec = std_student_with("studentRegNo", "L110103201605127394");
+    std_only(std_check(*state, "students", rec), "studentRegNo", "R11",
+             'I');
+
+    memcpy(idn, "99990020160512032", 17);
+    idn[17] = eg_id_check_char(idn);
+    std_only(std_check(*state, "students", id_only(idn)), "idNumber",
+             "R04", 'W');
+
+    rec = std_student_with("birthplace", "999900");
+    std_only(std_check(*state, "students", rec), "birthplace", "R04", 'W');
+
+    /* a temporary 学籍号 is still reported as one (R11 I) */
+    snprintf(reg, sizeof(reg), "L%.6s201605127394", "999900");
+    rep = std_check(*state, "students", std_student_with("studentRegNo",
+                                                         reg));
+    assert_int_equal(rep->nv, 2);
+    assert_int_equal(std_count(rep, "studentRegNo", "R04", 'W'), 1);
+    assert_int_equal(std_count(rep, "studentRegNo", "R11", 'I'), 1);
+    eg_std_report_free(rep);
+}
+
+
 static void
 test_r05_sex_parity(void **state)
 {
@@ -281,6 +325,7 @@ main(void)
         cmocka_unit_test(test_r02_check_digit),
         cmocka_unit_test(test_r03_birth_segment),
         cmocka_unit_test(test_r04_area),
+        cmocka_unit_test(test_r04_history),
         cmocka_unit_test(test_r05_sex_parity),
         cmocka_unit_test(test_r06_birth_date),
         cmocka_unit_test(test_r07_legacy),

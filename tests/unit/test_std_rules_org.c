@@ -113,6 +113,15 @@ test_r15_higher_education(void **state)
     std_only(std_check(*state, "orgs",
                        school("4151110001", "510104", "411", DIST)),
              "schoolCode", "R15", 'W');
+
+    /* 成人高等学校 (42) too; other categories number digit 5 freely */
+    std_only(std_check(*state, "orgs",
+                       school("4251910001", "510104", "421", DIST)),
+             "schoolCode", "R15", 'W');
+    std_clean(std_check(*state, "orgs",
+                        school("4251050001", "510104", "421", DIST)));
+    std_clean(std_check(*state, "orgs",
+                        school("2151149903", "510104", "211", DIST)));
 }
 
 
@@ -147,6 +156,30 @@ test_r16_abolished(void **state)
 
     rep = std_check(s, "orgs", org("district", "510102", CITY));
     if (rep->nv != 1 || std_count(rep, "divisionCode", "R16", 'W') != 1) {
+        std_dump(rep);
+        fail();
+    }
+    eg_std_report_free(rep);
+}
+
+
+/* the generated table: 崇文区 110103 is history, no longer in use */
+static void
+test_r16_abolished_generated(void **state)
+{
+    eg_std_report_t  *rep;
+
+    rep = std_check(*state, "orgs", org("district", "110103", PROV));
+    if (std_count(rep, "divisionCode", "R16", 'W') != 1
+        || std_count(rep, "divisionCode", "R16", 'E') != 0)
+    {
+        std_dump(rep);
+        fail();
+    }
+    eg_std_report_free(rep);
+
+    rep = std_check(*state, "orgs", org("district", "110199", PROV));
+    if (std_count(rep, "divisionCode", "R16", 'E') != 1) {
         std_dump(rep);
         fail();
     }
@@ -251,6 +284,7 @@ main(void)
         cmocka_unit_test(test_r17_exceptions),
         cmocka_unit_test(test_r18_hierarchy),
         cmocka_unit_test(test_r16_abolished),
+        cmocka_unit_test(test_r16_abolished_generated),
     };
 
     return cmocka_run_group_tests(tests, std_rules_setup,

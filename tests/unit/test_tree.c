@@ -172,6 +172,51 @@ test_gbk(void **state)
 }
 
 
+/*
+ * One byte of windows-1252 (0x80 the euro sign, 0x91 a quote) is three
+ * of UTF-8: a payload of them is more than twice its size once
+ * transcoded, and is still read (found by fuzz_tree_json).  A payload
+ * cut inside a GBK character is refused.
+ */
+
+static void
+test_charset_growth(void **state)
+{
+    char        err[256], doc[1024], want[4096];
+    size_t      i, n, w;
+    eg_tree_t  *t;
+
+    (void) state;
+
+    n = 0;
+    w = 0;
+    doc[n++] = '[';
+    doc[n++] = '"';
+    want[w] = '\0';
+
+    for (i = 0; i < 500; i++) {
+        doc[n++] = (i & 1) ? '\x91' : '\x80';
+        memcpy(want + w, (i & 1) ? "\xe2\x80\x98" : "\xe2\x82\xac", 3);
+        w += 3;
+    }
+
+    want[w] = '\0';
+    doc[n++] = '"';
+    doc[n++] = ']';
+
+    t = eg_tree_parse(U(doc), n, EG_TREE_FORMAT_JSON, "windows-1252", NULL,
+                      err, sizeof(err));
+    assert_non_null(t);
+    assert_string_equal(eg_node_text(eg_node_child(eg_tree_root(t), 0)),
+                        want);
+    eg_tree_free(t);
+
+    assert_null(eg_tree_parse(U("{\"n\":\"\xc0"), 7, EG_TREE_FORMAT_JSON,
+                              "GBK", NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "not valid GBK"));
+}
+
+
 static void
 test_hostile_xml(void **state)
 {
@@ -350,6 +395,7 @@ main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_xml),
         cmocka_unit_test(test_gbk),
+        cmocka_unit_test(test_charset_growth),
         cmocka_unit_test(test_hostile_xml),
         cmocka_unit_test(test_bad_encoding_quiet),
         cmocka_unit_test(test_hostile_json),
