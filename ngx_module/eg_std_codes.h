@@ -35,7 +35,9 @@ void eg_codes_free(eg_codes_t *codes);
  * scheme, name, level, parent, valid_from, valid_to, source are optional
  * (without a scheme column the scheme is the file name without ".csv").
  * Fields may be quoted as in RFC 4180.  On error returns -1 with a
- * message "file:line: why" in err; rows loaded before stay loaded.
+ * message naming the file and line in err ("file:line: why", or "why
+ * (file:line)" when the row itself is at fault); rows loaded before stay
+ * loaded.
  */
 int eg_codes_load_file(eg_codes_t *codes, const char *path, char *err,
     size_t errlen);
