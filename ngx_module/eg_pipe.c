@@ -418,14 +418,19 @@ eg_pipe_run(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
     eg_std_registry_from_batch(&ctx.registry, known);
 
     if (json_object_set_new(records, "batchId",
-                            json_string(conf->batch_id)) != 0)
+                            json_string(conf->batch_id)) != 0
+        || (conf->delta
+            && json_object_set_new(records, "feed", json_string("delta"))
+               != 0))
     {
+        json_object_del(records, "batchId");
         return -1;
     }
 
     res->report = eg_std_validate(&ctx, records);
 
     json_object_del(records, "batchId");
+    json_object_del(records, "feed");
 
     if (res->report == NULL
         || eg_pipe_plugin_violations(u, records, res->report) != 0
@@ -450,6 +455,13 @@ eg_pipe_run(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
 
     res->payload = json_incref(eg_unify_payload_violations(u));
 
+    /* what a full snapshot leaves out: every record it carries counts */
+    if (conf->snapshot && !conf->delta
+        && eg_pipe_snapshot_args(conf, records, res) != 0)
+    {
+        return -1;
+    }
+
     return eg_pipe_output(conf, u, known, res);
 }
 
@@ -463,6 +475,8 @@ eg_pipe_result_free(eg_pipe_result_t *res)
     json_decref(res->counters);
     json_decref(res->payload);
     json_decref(res->texts);
+    json_decref(res->snapshot);
+    json_decref(res->groups);
 
     memset(res, 0, sizeof(eg_pipe_result_t));
 }

@@ -26,6 +26,8 @@ typedef struct {
     const char           *tenant;       /* or NULL */
     const char           *batch_id;
     int                   observe;      /* forward rejected records too */
+    int                   delta;        /* a delta feed, not a bulk one */
+    int                   snapshot;     /* a bulk feed is a full snapshot */
     void                 *schema;       /* eg_pipe_schema_load(), or NULL */
     const unsigned char  *hmac_key;     /* for idNumber, or NULL */
     size_t                hmac_len;
@@ -42,9 +44,14 @@ typedef struct {
     json_t               *counters;     /* and the conformance counters */
     json_t               *payload;      /* violations of the payload */
     json_t               *texts;        /* strings the report points to */
+    json_t               *snapshot;     /* arguments of the snapshot
+                                           script, or NULL */
+    json_t               *groups;       /* [collection, tenant] of each
+                                           seen set the script reads */
     size_t                records;
     size_t                rejected;
     size_t                forwarded;
+    size_t                deleted;      /* omitted from a full snapshot */
 } eg_pipe_result_t;
 
 
@@ -84,5 +91,22 @@ void eg_pipe_schema_free(void *schema);
 
 /* the store script: arguments are (op, key, a, b) quadruples */
 const char *eg_pipe_store_script(void);
+
+/*
+ * R29, a bulk feed at a bulk=snapshot location: the script answers, per
+ * seen set of a collection the batch carries, the vendor ids seen before
+ * and absent now, as (group, vendor id, unified id) triples.  Its
+ * arguments (res.snapshot) are made by eg_pipe_run().
+ */
+const char *eg_pipe_snapshot_script(void);
+
+/*
+ * The script's reply: each absent record becomes a deletion in the
+ * forwarded batch, a "deleted" record of the report (R29, W) and a
+ * removal from its seen set in the store arguments.  0, or -1 when out
+ * of memory.
+ */
+int eg_pipe_deletions(const eg_pipe_conf_t *conf, eg_pipe_result_t *res,
+    size_t n, const char *const *values, const size_t *lens);
 
 #endif /* _EG_PIPE_H_INCLUDED_ */

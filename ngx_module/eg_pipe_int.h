@@ -41,4 +41,16 @@ int eg_pipe_xsd_record(void *schema, const char *coll, json_t *rec);
 int eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
     eg_pipe_result_t *res);
 
+/* one (op, key, a, b) quadruple of the store script */
+int eg_pipe_op(json_t *store, const char *op, const char *key,
+    const char *a, const char *b);
+
+/* eg_pipe_snap.c: the seen set learns a forwarded record */
+int eg_pipe_seen(const eg_pipe_conf_t *conf, json_t *store,
+    const char *coll, json_t *rec);
+
+/* eg_pipe_snap.c: res->snapshot and res->groups for the batch */
+int eg_pipe_snapshot_args(const eg_pipe_conf_t *conf, json_t *records,
+    eg_pipe_result_t *res);
+
 #endif /* _EG_PIPE_INT_H_INCLUDED_ */

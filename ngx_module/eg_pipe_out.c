@@ -24,15 +24,18 @@
 
 
 /*
- * (op, key, a, b): "s" SET key a; "a" SADD key a; "h" HINCRBY key a b.
- * One script, so that a batch is stored whole or not at all.
+ * (op, key, a, b): "s" SET key a; "a" SADD key a; "h" HINCRBY key a b;
+ * "hs" HSET key a b; "hd" HDEL key a.  One script, so that a batch is
+ * stored whole or not at all.
  */
 static const char  eg_pipe_store_lua[] =
     "for i = 1, #ARGV, 4 do\n"
     "  local op, k, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
     "  if op == 's' then redis.call('SET', k, a)\n"
     "  elseif op == 'a' then redis.call('SADD', k, a)\n"
-    "  elseif op == 'h' then redis.call('HINCRBY', k, a, b) end\n"
+    "  elseif op == 'h' then redis.call('HINCRBY', k, a, b)\n"
+    "  elseif op == 'hs' then redis.call('HSET', k, a, b)\n"
+    "  elseif op == 'hd' then redis.call('HDEL', k, a) end\n"
     "end\n"
     "return #ARGV / 4\n";
 
@@ -64,8 +67,6 @@ static const char  *eg_pipe_up[] = {
 };
 
 
-static int eg_pipe_op(json_t *store, const char *op, const char *key,
-    const char *a, const char *b);
 static int eg_pipe_forward_record(const eg_pipe_conf_t *conf, json_t *list,
     json_t *rec);
 static int eg_pipe_store_record(json_t *store, const char *coll,
@@ -108,7 +109,7 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
     res->forward = json_pack("{s:s, s:s, s:s, s:s}",
                              "batchId", conf->batch_id,
                              "vendorId", conf->vendor,
-                             "feed", "bulk",
+                             "feed", conf->delta ? "delta" : "bulk",
                              "generatedAt", ts);
     res->store = json_array();
     res->counters = json_array();
@@ -164,7 +165,9 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
             res->rejected += rejected;
 
             if (!rejected || conf->observe) {
-                if (eg_pipe_forward_record(conf, out, rec) != 0) {
+                if (eg_pipe_forward_record(conf, out, rec) != 0
+                    || eg_pipe_seen(conf, res->store, coll, rec) != 0)
+                {
                     goto failed;
                 }
 
@@ -423,7 +426,7 @@ eg_pipe_counters(const eg_pipe_conf_t *conf, json_t *counts, json_t *store)
 }
 
 
-static int
+int
 eg_pipe_op(json_t *store, const char *op, const char *key, const char *a,
     const char *b)
 {
@@ -470,6 +473,8 @@ eg_pipe_answer(const eg_pipe_conf_t *conf, eg_pipe_result_t *res,
                                json_integer(res->forwarded))
         || json_object_set_new(totals, "dropped",
                                json_integer(res->records - res->forwarded))
+        || json_object_set_new(totals, "deleted",
+                               json_integer(res->deleted))
         || (json_array_size(res->payload)
             && json_object_set(root, "payload", res->payload))
         || (strcmp(forward_status, "failed") == 0

@@ -88,6 +88,7 @@ typedef struct {
     unsigned          errors;
     unsigned          warnings;
     unsigned          infos;
+    unsigned          deleted:1;        /* omitted from a full snapshot */
 } eg_std_record_t;
 
 

@@ -203,8 +203,9 @@ char *
 eg_std_report_json(const eg_std_report_t *rep)
 {
     char             *text;
-    size_t            i, rejected, flagged;
+    size_t            i, rejected, flagged, deleted;
     json_t           *root, *records, *list, *totals, *o;
+    const char       *status;
     eg_std_record_t  *r;
 
     root = json_object();
@@ -229,25 +230,35 @@ eg_std_report_json(const eg_std_report_t *rep)
 
     rejected = 0;
     flagged = 0;
+    deleted = 0;
 
     for (i = 0; i < rep->nr; i++) {
         r = &rep->r[i];
 
-        if (r->errors) {
+        /* a deletion is not a record of the batch: no total but its own */
+        if (r->deleted) {
+            deleted++;
+            status = "deleted";
+
+        } else if (r->errors) {
             rejected++;
+            status = "rejected";
+
+        } else {
+            status = "accepted";
         }
 
         if (r->errors + r->warnings + r->infos == 0) {
             continue;
         }
 
-        flagged++;
+        flagged += !r->deleted;
 
         o = json_pack("{s:s, s:o, s:o, s:s, s:i, s:i, s:i}",
                       "entity", eg_std_entity_name(r->entity),
                       "vendorLocalId", eg_std_json_str(r->vendor_local_id),
                       "unifiedId", eg_std_json_str(r->unified_id),
-                      "status", r->errors ? "rejected" : "accepted",
+                      "status", status,
                       "errors", (int) r->errors,
                       "warnings", (int) r->warnings,
                       "infos", (int) r->infos);
@@ -263,9 +274,11 @@ eg_std_report_json(const eg_std_report_t *rep)
         }
     }
 
-    if (json_object_set_new(totals, "records", json_integer(rep->nr)) != 0
+    if (json_object_set_new(totals, "records",
+                            json_integer(rep->nr - deleted)) != 0
         || json_object_set_new(totals, "accepted",
-                               json_integer(rep->nr - rejected)) != 0
+                               json_integer(rep->nr - deleted - rejected))
+           != 0
         || json_object_set_new(totals, "rejected", json_integer(rejected))
            != 0
         || json_object_set_new(totals, "flagged", json_integer(flagged)) != 0

@@ -7,7 +7,8 @@
  *   edugate_std_schema <batch.xsd>;                the XSD layer
  *   edugate_std_namespace <uuid>;                  the district's ids
  *   edugate_std_secret <secret>;                   HMAC of ID numbers
- *   edugate_standardize <vendor> <entities|*> [mode=enforce|observe];
+ *   edugate_standardize <vendor> <entities|*> [mode=enforce|observe]
+ *                       [bulk=partial|snapshot];
  *   edugate_standardize_forward <uri> | off;       the data center
  *   edugate_standardize_max_body <size>;
  *   edugate_standardize_timeout <time>;
@@ -97,7 +98,7 @@ static ngx_command_t  ngx_http_edugate_std_commands[] = {
       NULL },
 
     { ngx_string("edugate_standardize"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
       ngx_http_edugate_standardize,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -263,6 +264,7 @@ ngx_http_edugate_std_create_loc_conf(ngx_conf_t *cf)
     }
 
     slcf->observe = NGX_CONF_UNSET;
+    slcf->snapshot = NGX_CONF_UNSET;
     slcf->max_body = NGX_CONF_UNSET_SIZE;
     slcf->timeout = NGX_CONF_UNSET_MSEC;
     slcf->pull_max_body = NGX_CONF_UNSET_SIZE;
@@ -282,6 +284,7 @@ ngx_http_edugate_std_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_edugate_loc_conf_t  *elcf;
 
     ngx_conf_merge_value(conf->observe, 0, 0);
+    ngx_conf_merge_value(conf->snapshot, 0, 0);
     ngx_conf_merge_size_value(conf->max_body, prev->max_body,
                               8 * 1024 * 1024);
     ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 10000);
@@ -534,10 +537,17 @@ ngx_http_edugate_standardize(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         } else if (ngx_strcmp(value[i].data, "mode=observe") == 0) {
             slcf->observe = 1;
 
+        } else if (ngx_strcmp(value[i].data, "bulk=partial") == 0) {
+            slcf->snapshot = 0;
+
+        } else if (ngx_strcmp(value[i].data, "bulk=snapshot") == 0) {
+            slcf->snapshot = 1;
+
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "edugate_standardize: invalid parameter "
-                               "\"%V\" (mode=enforce or mode=observe)",
+                               "\"%V\" (mode=enforce or mode=observe, "
+                               "bulk=partial or bulk=snapshot)",
                                &value[i]);
             return NGX_CONF_ERROR;
         }

@@ -43,6 +43,7 @@ typedef struct {
     ngx_http_edugate_plugin_t    *vendor;
     ngx_array_t                  *entities;     /* char *, NUL-terminated */
     ngx_flag_t                    observe;
+    ngx_flag_t                    snapshot;     /* bulk=snapshot */
     ngx_str_t                     forward;      /* an internal location */
     size_t                        max_body;
     ngx_msec_t                    timeout;
@@ -143,6 +144,8 @@ struct ngx_http_edugate_std_work_s {
 #define NGX_HTTP_EDUGATE_STD_SEND      8
 #define NGX_HTTP_EDUGATE_STD_QUERY     9
 #define NGX_HTTP_EDUGATE_STD_VENDOR    10
+#define NGX_HTTP_EDUGATE_STD_SNAPSHOT  11
+#define NGX_HTTP_EDUGATE_STD_SEAL      12
 
 
 typedef struct {
@@ -194,6 +197,7 @@ void ngx_http_edugate_std_work_free(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_parse(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_next(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_validate(ngx_http_edugate_std_work_t *w);
+void ngx_http_edugate_std_seal(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_answer(ngx_http_edugate_std_work_t *w);
 /* copies a reply of strings (and nils) for the next job */
 ngx_int_t ngx_http_edugate_std_keep_reply(ngx_http_edugate_std_work_t *w,

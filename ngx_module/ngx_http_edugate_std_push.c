@@ -14,6 +14,9 @@
  *            applied in the thread pool
  *   fetch    known records from the registry
  *   check    rules, report, forwarded batch, in the thread pool
+ *   snapshot a bulk feed at a bulk=snapshot location: the vendor ids
+ *            seen before and absent now, one Redis script
+ *   seal     those become deletions; the batch is rendered
  *   forward  subrequest to the data center
  *   store    registry, crosswalk and counters, one Redis script
  *   answer   rendered in the thread pool, then sent
@@ -34,6 +37,8 @@
 static ngx_uint_t ngx_http_edugate_std_check(ngx_http_request_t *r,
     ngx_http_edugate_std_loc_conf_t *slcf, ngx_str_t *charset,
     const char **code, const char **detail);
+static ngx_uint_t ngx_http_edugate_std_feed(ngx_http_request_t *r,
+    ngx_uint_t *delta, const char **code, const char **detail);
 static void ngx_http_edugate_std_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_edugate_std_start(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx);
@@ -47,7 +52,7 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
     ngx_str_t                         charset;
-    ngx_uint_t                        status;
+    ngx_uint_t                        status, delta;
     const char                       *code, *detail;
     ngx_pool_cleanup_t               *cln;
     ngx_http_edugate_ctx_t           *ectx;
@@ -90,6 +95,10 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
 
     status = ngx_http_edugate_std_check(r, slcf, &charset, &code, &detail);
 
+    if (status == 0) {
+        status = ngx_http_edugate_std_feed(r, &delta, &code, &detail);
+    }
+
     if (status) {
         (void) ngx_http_discard_request_body(r);
         return ngx_http_edugate_std_error(r, status, code, detail);
@@ -124,6 +133,8 @@ ngx_http_edugate_std_push_handler(ngx_http_request_t *r)
     if (charset.len) {
         ngx_memcpy(ctx->work->charset, charset.data, charset.len);
     }
+
+    ctx->work->pconf.delta = delta;
     ngx_http_set_ctx(r, ctx, ngx_http_edugate_std_module);
 
     r->request_body_in_single_buf = 1;
@@ -239,6 +250,43 @@ ngx_http_edugate_std_check(ngx_http_request_t *r,
 }
 
 
+/*
+ * ?feed=delta: the records say their status and when they changed
+ * (R29), and nothing left out is deleted; bulk (the default) is a whole
+ * roster.  0, or the status of the refusal.
+ */
+
+static ngx_uint_t
+ngx_http_edugate_std_feed(ngx_http_request_t *r, ngx_uint_t *delta,
+    const char **code, const char **detail)
+{
+    ngx_str_t  feed;
+
+    *delta = 0;
+
+    if (ngx_http_arg(r, (u_char *) "feed", 4, &feed) != NGX_OK) {
+        return 0;
+    }
+
+    if (feed.len == 5 && ngx_strncmp(feed.data, "delta", 5) == 0) {
+        *delta = 1;
+        return 0;
+    }
+
+    if (feed.len == 4 && ngx_strncmp(feed.data, "bulk", 4) == 0) {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "edugate: invalid_feed: feed=\"%V\" is neither bulk nor "
+                  "delta", &feed);
+    *code = "invalid_feed";
+    *detail = "feed is bulk or delta";
+
+    return NGX_HTTP_BAD_REQUEST;
+}
+
+
 static void
 ngx_http_edugate_std_body(ngx_http_request_t *r)
 {
@@ -312,6 +360,7 @@ ngx_http_edugate_std_start(ngx_http_request_t *r,
     w->pconf.vendor = w->uconf.vendor;
     w->pconf.batch_id = w->batch_id;
     w->pconf.observe = slcf->observe;
+    w->pconf.snapshot = slcf->snapshot;
     w->pconf.hmac_key = smcf->secret.len ? smcf->secret.data : NULL;
     w->pconf.hmac_len = smcf->secret.len;
     w->pconf.now = ngx_time();
@@ -471,6 +520,35 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
         case NGX_HTTP_EDUGATE_STD_CHECK:
             if (ngx_http_edugate_std_post(r, ctx,
                                           ngx_http_edugate_std_validate,
+                                          NGX_HTTP_EDUGATE_STD_SNAPSHOT)
+                != NGX_OK)
+            {
+                return;
+            }
+
+            break;
+
+        case NGX_HTTP_EDUGATE_STD_SNAPSHOT:
+            /* without a forward, the data center never learns of it */
+            if (slcf->forward.len == 0
+                || json_array_size(w->res.snapshot) == 0)
+            {
+                ctx->state = NGX_HTTP_EDUGATE_STD_SEAL;
+                break;
+            }
+
+            if (ngx_http_edugate_std_redis(r, ctx, eg_pipe_snapshot_script(),
+                                           w->res.snapshot,
+                                           NGX_HTTP_EDUGATE_STD_SEAL)
+                != NGX_OK)
+            {
+                return;
+            }
+
+            break;
+
+        case NGX_HTTP_EDUGATE_STD_SEAL:
+            if (ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_seal,
                                           NGX_HTTP_EDUGATE_STD_FORWARD)
                 != NGX_OK)
             {
@@ -488,7 +566,7 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
                 break;
             }
 
-            if (w->res.forwarded == 0) {
+            if (w->res.forwarded + w->res.deleted == 0) {
                 break;
             }
 
@@ -508,7 +586,7 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
             /* with nothing forwarded, only the counters */
             args = w->res.counters;
 
-            if (slcf->forward.len && w->res.forwarded) {
+            if (slcf->forward.len && w->res.forwarded + w->res.deleted) {
                 if (json_array_extend(w->res.store, w->res.counters) != 0) {
                     ngx_http_edugate_std_finish(r, ctx,
                                              NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -564,9 +642,10 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
 
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "edugate: batch %s of \"%V\": %uz records, %uz "
-                          "rejected, %uz forwarded", w->batch_id,
-                          &slcf->vendor->name, w->res.records,
-                          w->res.rejected, w->res.forwarded);
+                          "rejected, %uz forwarded, %uz deleted",
+                          w->batch_id, &slcf->vendor->name, w->res.records,
+                          w->res.rejected, w->res.forwarded,
+                          w->res.deleted);
 
             ngx_http_finalize_request(r,
                 ngx_http_edugate_std_send_json(r,

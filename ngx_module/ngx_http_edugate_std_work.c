@@ -486,8 +486,27 @@ ngx_http_edugate_std_validate(ngx_http_edugate_std_work_t *w)
     }
 
     json_decref(known);
+}
 
-    if (w->res.forwarded == 0) {
+
+/* the deletions of a full snapshot join the batch, which is then sealed */
+
+void
+ngx_http_edugate_std_seal(ngx_http_edugate_std_work_t *w)
+{
+    if (w->nvals
+        && eg_pipe_deletions(&w->pconf, &w->res, w->nvals,
+                             (const char *const *) w->vals, w->lens)
+           != 0)
+    {
+        ngx_http_edugate_std_fail(w, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "internal_error", "out of memory");
+        return;
+    }
+
+    ngx_http_edugate_std_free_reply(w);
+
+    if (w->res.forwarded + w->res.deleted == 0) {
         return;
     }
 

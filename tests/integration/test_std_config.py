@@ -36,6 +36,13 @@ def test_std_config_passes(nginx_t):  # noqa: F811
     assert rc == 0, out
 
 
+def test_bulk_snapshot_passes(nginx_t):  # noqa: F811
+    rc, out, _, _ = nginx_t(std(nginx_t.port, location=(
+        "edugate_standardize smartcampus students bulk=snapshot "
+        "mode=observe;")))
+    assert rc == 0, out
+
+
 @pytest.mark.parametrize("location,message", [
     ("edugate_standardize nobody students;",
      'edugate_standardize: no plugin "nobody"'),
@@ -43,6 +50,9 @@ def test_std_config_passes(nginx_t):  # noqa: F811
      'edugate_standardize: plugin "smartcampus" does not produce "results"'),
     ("edugate_standardize smartcampus students mode=strict;",
      'invalid parameter "mode=strict"'),
+    ("edugate_standardize smartcampus students bulk=full;",
+     'invalid parameter "bulk=full" (mode=enforce or mode=observe, '
+     'bulk=partial or bulk=snapshot)'),
     ("edugate_standardize smartcampus students; proxy_pass "
      "http://127.0.0.1:1;", '"edugate_standardize" conflicts with another '
      'content handler'),

@@ -501,6 +501,84 @@ test_observe(void **state)
 }
 
 
+/*
+ * A bulk feed at a snapshot location names every record it carries,
+ * rejected ones too (R29); a delta feed names none, and its records must
+ * say their status and when they changed.
+ */
+static void
+test_feeds(void **state)
+{
+    int                steps, delta;
+    size_t             i;
+    json_t            *records, *known, *a;
+    eg_unify_t        *u;
+    pipe_state_t      *s = *state;
+    eg_pipe_conf_t     conf;
+    eg_pipe_result_t   res;
+
+    for (delta = 0; delta < 2; delta++) {
+        records = load(roster_a);
+        u = unify(s, "smartcampus", sc_own, records);
+        run_steps(u, NULL, NULL, &steps);
+        known = known_a(s);
+
+        memset(&conf, 0, sizeof(conf));
+        conf.codes = s->codes;
+        conf.vendor = "smartcampus";
+        conf.batch_id = "b-1";
+        conf.now = 1725322522;
+        conf.today = "2024-09-03";
+        conf.snapshot = 1;
+        conf.delta = delta;
+
+        assert_int_equal(eg_pipe_run(&conf, u, known, &res), 0);
+        assert_string_equal(json_string_value(json_object_get(res.forward,
+                                                              "feed")),
+                            delta ? "delta" : "bulk");
+        assert_null(json_object_get(eg_unify_records(u), "feed"));
+
+        if (delta) {
+            assert_null(res.snapshot);
+            assert_int_equal(res.rejected, 6);
+
+            for (i = 0; i < res.report->nv; i++) {
+                if (strcmp(res.report->v[i].rule, "R29") == 0) {
+                    assert_int_equal(res.report->v[i].severity, 'E');
+                }
+            }
+
+        } else {
+            a = res.snapshot;
+            assert_int_equal(res.rejected, 2);
+            assert_int_equal(json_array_size(res.groups), 4);
+            /* students, then the three ids of the roster */
+            for (i = 0; i < json_array_size(a); i++) {
+                if (strcmp(json_string_value(json_array_get(a, i)),
+                           "eg:std:seen:smartcampus:JJQJYJ:students")
+                    == 0)
+                {
+                    break;
+                }
+            }
+
+            assert_true(i + 4 < json_array_size(a));
+            assert_string_equal(json_string_value(json_array_get(a, i + 1)),
+                                "3");
+            assert_string_equal(json_string_value(json_array_get(a, i + 2)),
+                                "u_88213");
+            assert_string_equal(json_string_value(json_array_get(a, i + 4)),
+                                "u_88215");
+        }
+
+        eg_pipe_result_free(&res);
+        eg_unify_free(u);
+        json_decref(known);
+        json_decref(records);
+    }
+}
+
+
 /* an enrollment of a rejected student is rejected with it */
 static void
 test_cascade(void **state)
@@ -853,6 +931,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_vendor_a),
         cmocka_unit_test(test_observe),
+        cmocka_unit_test(test_feeds),
         cmocka_unit_test(test_cascade),
         cmocka_unit_test(test_xsd),
         cmocka_unit_test(test_supersession_args),
