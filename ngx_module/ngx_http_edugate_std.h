@@ -181,6 +181,8 @@ void ngx_http_edugate_std_finish(ngx_http_request_t *r,
     const char *detail);
 
 /* std_async.c: a job in the thread pool, a Redis script, the forward */
+ngx_int_t ngx_http_edugate_std_shared_step(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx);
 ngx_int_t ngx_http_edugate_std_post(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx, ngx_http_edugate_std_job_pt job,
     ngx_uint_t next);

@@ -505,3 +505,55 @@ ngx_http_edugate_std_resume(ngx_http_request_t *r)
 
     ngx_http_edugate_std_run(r);
 }
+
+
+/*
+ * The steps a push and a pull share: the payload parsed, unified ids
+ * from the registry, the registry's copies fetched.  NGX_OK: the step is
+ * posted or done, go on; NGX_DONE: it waits, or the request is over;
+ * NGX_DECLINED: the state is the caller's own.
+ */
+
+ngx_int_t
+ngx_http_edugate_std_shared_step(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_http_edugate_std_work_t  *w;
+
+    w = ctx->work;
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_EDUGATE_STD_PARSE:
+        rc = ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_parse,
+                                       NGX_HTTP_EDUGATE_STD_IDS);
+        break;
+
+    case NGX_HTTP_EDUGATE_STD_IDS:
+        if (w->step_rc == EG_UNIFY_DONE) {
+            ctx->state = NGX_HTTP_EDUGATE_STD_FETCH;
+            return NGX_OK;
+        }
+
+        rc = ngx_http_edugate_std_redis(r, ctx, NULL, NULL,
+                                        NGX_HTTP_EDUGATE_STD_REPLY);
+        break;
+
+    case NGX_HTTP_EDUGATE_STD_REPLY:
+        rc = ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_next,
+                                       NGX_HTTP_EDUGATE_STD_IDS);
+        break;
+
+    case NGX_HTTP_EDUGATE_STD_FETCH:
+        rc = ngx_http_edugate_std_redis(r, ctx, eg_pipe_fetch_script(),
+                                        w->fetch,
+                                        NGX_HTTP_EDUGATE_STD_CHECK);
+        break;
+
+    default:
+        return NGX_DECLINED;
+    }
+
+    return (rc == NGX_OK) ? NGX_OK : NGX_DONE;
+}

@@ -273,6 +273,7 @@ ngx_http_edugate_std_pull_start(ngx_http_request_t *r,
 void
 ngx_http_edugate_std_pull_run(ngx_http_request_t *r)
 {
+    ngx_int_t                     rc;
     ngx_uint_t                    status;
     ngx_http_edugate_std_ctx_t   *ctx;
     ngx_http_edugate_std_work_t  *w;
@@ -301,6 +302,16 @@ ngx_http_edugate_std_pull_run(ngx_http_request_t *r)
             return;
         }
 
+        rc = ngx_http_edugate_std_shared_step(r, ctx);
+
+        if (rc == NGX_DONE) {
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            continue;
+        }
+
         switch (ctx->state) {
 
         case NGX_HTTP_EDUGATE_STD_QUERY:
@@ -316,52 +327,6 @@ ngx_http_edugate_std_pull_run(ngx_http_request_t *r)
 
         case NGX_HTTP_EDUGATE_STD_VENDOR:
             if (ngx_http_edugate_std_pull_vendor(r, ctx) != NGX_OK) {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_PARSE:
-            if (ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_parse,
-                                          NGX_HTTP_EDUGATE_STD_IDS)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_IDS:
-            if (w->step_rc == EG_UNIFY_DONE) {
-                ctx->state = NGX_HTTP_EDUGATE_STD_FETCH;
-                break;
-            }
-
-            if (ngx_http_edugate_std_redis(r, ctx, NULL, NULL,
-                                           NGX_HTTP_EDUGATE_STD_REPLY)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_REPLY:
-            if (ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_next,
-                                          NGX_HTTP_EDUGATE_STD_IDS)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_FETCH:
-            if (ngx_http_edugate_std_redis(r, ctx, eg_pipe_fetch_script(),
-                                           w->fetch,
-                                           NGX_HTTP_EDUGATE_STD_CHECK)
-                != NGX_OK)
-            {
                 return;
             }
 

@@ -448,6 +448,7 @@ void
 ngx_http_edugate_std_run(ngx_http_request_t *r)
 {
     json_t                           *args;
+    ngx_int_t                         rc;
     ngx_http_edugate_std_ctx_t       *ctx;
     ngx_http_edugate_std_work_t      *w;
     ngx_http_edugate_std_loc_conf_t  *slcf;
@@ -469,53 +470,17 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
             return;
         }
 
+        rc = ngx_http_edugate_std_shared_step(r, ctx);
+
+        if (rc == NGX_DONE) {
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            continue;
+        }
+
         switch (ctx->state) {
-
-        case NGX_HTTP_EDUGATE_STD_PARSE:
-            if (ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_parse,
-                                          NGX_HTTP_EDUGATE_STD_IDS)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_IDS:
-            if (w->step_rc == EG_UNIFY_DONE) {
-                ctx->state = NGX_HTTP_EDUGATE_STD_FETCH;
-                break;
-            }
-
-            if (ngx_http_edugate_std_redis(r, ctx, NULL, NULL,
-                                           NGX_HTTP_EDUGATE_STD_REPLY)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_REPLY:
-            if (ngx_http_edugate_std_post(r, ctx, ngx_http_edugate_std_next,
-                                          NGX_HTTP_EDUGATE_STD_IDS)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
-
-        case NGX_HTTP_EDUGATE_STD_FETCH:
-            if (ngx_http_edugate_std_redis(r, ctx, eg_pipe_fetch_script(),
-                                           w->fetch,
-                                           NGX_HTTP_EDUGATE_STD_CHECK)
-                != NGX_OK)
-            {
-                return;
-            }
-
-            break;
 
         case NGX_HTTP_EDUGATE_STD_CHECK:
             if (ngx_http_edugate_std_post(r, ctx,
