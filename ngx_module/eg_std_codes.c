@@ -330,8 +330,8 @@ eg_codes_add(eg_codes_t *codes, const eg_code_t *row, char *err,
 
     for (r = codes->slots[i].row; r >= 0; r = codes->prev[r]) {
         if (eg_codes_overlap(&codes->rows[r], row)) {
-            snprintf(err, errlen, "duplicate code %s in %s", row->code,
-                     row->scheme);
+            snprintf(err, errlen, "duplicate code %.40s in %.40s",
+                     row->code, row->scheme);
             return -1;
         }
     }

@@ -34,10 +34,9 @@ void eg_codes_free(eg_codes_t *codes);
  * Loads one CSV file.  The header names the columns: code is required;
  * scheme, name, level, parent, valid_from, valid_to, source are optional
  * (without a scheme column the scheme is the file name without ".csv").
- * Fields may be quoted as in RFC 4180.  On error returns -1 with a
- * message naming the file and line in err ("file:line: why", or "why
- * (file:line)" when the row itself is at fault); rows loaded before stay
- * loaded.
+ * Fields may be quoted as in RFC 4180.  On error returns -1 with
+ * "file:line: why" in err (the place first, so that a long code cannot
+ * truncate it away); rows loaded before stay loaded.
  */
 int eg_codes_load_file(eg_codes_t *codes, const char *path, char *err,
     size_t errlen);

@@ -177,7 +177,7 @@ eg_codes_load_buf(eg_codes_t *codes, const char *name, const char *buf,
     size_t len, char *err, size_t errlen)
 {
     int         col[EG_CODES_MAX_COLS];
-    char       *copy, *f[EG_CODES_MAX_COLS];
+    char       *copy, *f[EG_CODES_MAX_COLS], why[128];
     size_t      nf, nhead, i, j;
     eg_csv_t    csv;
     eg_code_t   row;
@@ -276,10 +276,9 @@ eg_codes_load_buf(eg_codes_t *codes, const char *name, const char *buf,
             return -1;
         }
 
-        if (eg_codes_add(codes, &row, err, errlen) != 0) {
-            size_t  n = strlen(err);
-
-            snprintf(err + n, errlen - n, " (%s:%zu)", name, csv.line);
+        /* the place first: a long code must not push it out of err */
+        if (eg_codes_add(codes, &row, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "%s:%zu: %s", name, csv.line, why);
             return -1;
         }
     }

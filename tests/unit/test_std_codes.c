@@ -112,6 +112,7 @@ test_refused(void **state)
     static const char  fields[] = "scheme,code\nxb,1,2\n";
     static const char  blank[] = "scheme,code\nxb, 1\n";
     static const char  empty[] = "";
+    static char        longdup[5 + 301 + 301 + 1];
 
     (void) state;
 
@@ -128,6 +129,16 @@ test_refused(void **state)
     assert_int_equal(LOAD(c, "fields", fields, err), -1);
     assert_int_equal(LOAD(c, "blank", blank, err), -1);
     assert_int_equal(LOAD(c, "empty", empty, err), -1);
+
+    /* a duplicate code longer than err still leaves the place in it */
+    memset(longdup, 'B', sizeof(longdup) - 1);
+    memcpy(longdup, "code\n", 5);
+    longdup[5 + 300] = '\n';
+    memcpy(longdup + 5 + 301, longdup + 5, 301);
+    assert_int_equal(eg_codes_load_buf(c, "longdup", longdup,
+                                       sizeof(longdup) - 1, err,
+                                       sizeof(err)), -1);
+    assert_non_null(strstr(err, "longdup:3: duplicate code BBB"));
 
     assert_int_equal(eg_codes_load_file(c, "no/such/file.csv", err,
                                         sizeof(err)), -1);
