@@ -228,6 +228,8 @@ ngx_int_t ngx_http_edugate_logout_handler(ngx_http_request_t *r);
 /* page.c */
 ngx_uint_t ngx_http_edugate_wants_json(ngx_http_request_t *r);
 ngx_uint_t ngx_http_edugate_wants_english(ngx_http_request_t *r);
+/* the sentence of an error code, the code itself when it has none */
+const char *ngx_http_edugate_message(const char *code, ngx_uint_t english);
 ngx_table_elt_t *ngx_http_edugate_header_in(ngx_http_request_t *r,
     const char *lowcase, size_t len);
 ngx_table_elt_t *ngx_http_edugate_add_header(ngx_http_request_t *r,

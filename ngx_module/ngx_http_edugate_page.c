@@ -24,8 +24,6 @@ typedef struct {
 } ngx_http_edugate_message_t;
 
 
-static const char *ngx_http_edugate_message(const char *code,
-    ngx_uint_t english);
 static ngx_int_t ngx_http_edugate_common_headers(ngx_http_request_t *r,
     ngx_uint_t status, const char *code);
 static u_char *ngx_http_edugate_html_copy(u_char *p, ngx_str_t *s);
@@ -118,6 +116,12 @@ static ngx_http_edugate_message_t  ngx_http_edugate_messages[] = {
       "但应用提供的返回地址未登记，无法跳转。",
       "You are signed out, but the application's return address is not "
       "registered, so you stay here." },
+    { "registry_unavailable",
+      "数据登记服务暂不可用，请稍后重试。",
+      "The registry is unavailable. Try again later." },
+    { "registry_error",
+      "数据登记服务出错，请稍后重试。",
+      "The registry answered with an error. Try again later." },
     { "internal_error",
       "服务器内部错误。",
       "Internal server error." },
@@ -221,7 +225,7 @@ ngx_http_edugate_wants_english(ngx_http_request_t *r)
 }
 
 
-static const char *
+const char *
 ngx_http_edugate_message(const char *code, ngx_uint_t english)
 {
     ngx_http_edugate_message_t  *m;

@@ -198,7 +198,12 @@ ngx_http_edugate_std_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_ERROR;
     }
 
-    dlen = detail ? ngx_strlen(detail) : 0;
+    /* programs read the code; people reading along get a sentence */
+    if (detail == NULL) {
+        detail = ngx_http_edugate_message(code, 1);
+    }
+
+    dlen = ngx_strlen(detail);
 
     len = sizeof("{\"error\":\"\",\"message\":\"\"}") - 1 + ngx_strlen(code)
           + eg_json_escape_len((u_char *) detail, dlen);

@@ -13,9 +13,11 @@
  *   crash       writes through a NULL pointer in the identity hook
  *   badout      sets a header that describe() does not list
  *   badrecord   a to_standard hook whose student records break the
- *               standard's structure (a sex outside GB/T 2261.1, no name);
- *               its to_vendor asks for GET /people, after sleeping the
- *               query's sleep_ms filter if there is one
+ *               standard's structure (a sex outside GB/T 2261.1, no name),
+ *               or that crashes on a payload with a "crash" member; its
+ *               to_vendor asks for GET /people, after sleeping the
+ *               query's sleep_ms filter if there is one, or crashes on a
+ *               crash filter
  *   abi_major   descriptor for ABI 2.0
  *   abi_minor   descriptor for ABI 1.99
  *   size        descriptor size of another edugate_plugin.h
@@ -48,6 +50,9 @@ static int tp_to_standard(const edugate_host_t *h, edugate_call_t *c,
     void *state, const char *entity, const edugate_node_t *payload);
 static int tp_to_vendor(const edugate_host_t *h, edugate_call_t *c,
     void *state, const edugate_query_t *q);
+#endif
+#if defined(TP_CRASH) || defined(TP_BADRECORD)
+static void tp_crash(void);
 #endif
 
 
@@ -116,6 +121,19 @@ EDUGATE_EXPORT double
 tp_helper(double x)
 {
     return sqrt(x);
+}
+
+#endif
+
+
+#if defined(TP_CRASH) || defined(TP_BADRECORD)
+
+static void
+tp_crash(void)
+{
+    volatile int  *nowhere = NULL;
+
+    *nowhere = 1;
 }
 
 #endif
@@ -193,11 +211,7 @@ tp_identity(const edugate_host_t *h, edugate_call_t *c, void *state,
 #endif
 
 #if defined(TP_CRASH)
-    {
-        volatile int  *nowhere = NULL;
-
-        *nowhere = 1;
-    }
+    tp_crash();
 #endif
 
 #if defined(TP_BADOUT)
@@ -238,6 +252,10 @@ tp_to_standard(const edugate_host_t *h, edugate_call_t *c, void *state,
     (void) state;
     (void) entity;
 
+    if (h->node_get(payload, "crash") != NULL) {
+        tp_crash();
+    }
+
     people = h->node_get(payload, "people");
     n = h->node_count(people);
 
@@ -267,6 +285,10 @@ tp_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
     struct timespec   ts;
 
     (void) state;
+
+    if (h->param(q, "crash") != NULL) {
+        tp_crash();
+    }
 
     /* test-only: a real plugin never sleeps */
     v = h->param(q, "sleep_ms");
