@@ -477,6 +477,8 @@ eg_pipe_result_free(eg_pipe_result_t *res)
     json_decref(res->texts);
     json_decref(res->snapshot);
     json_decref(res->groups);
+    json_decref(res->counts);
+    json_decref(res->by_id);
 
     memset(res, 0, sizeof(eg_pipe_result_t));
 }
@@ -484,18 +486,20 @@ eg_pipe_result_free(eg_pipe_result_t *res)
 
 /*
  * What the vendor leaves out of a record the registry knows stays as it
- * was: a semester's dates come from the district's calendar.  The known
- * records of a collection are looked up by id through an index, not a
- * scan per record.
+ * was: a semester's dates come from the district's calendar.  But not
+ * the state of a deleted copy (a full snapshot's deletion): a record the
+ * vendor sends again is present, active unless it says otherwise.  The
+ * known records of a collection are looked up by id through an index,
+ * not a scan per record.
  */
 
 static int
 eg_pipe_complete(json_t *records, json_t *known)
 {
-    int          rc;
+    int          rc, deleted;
     size_t       i, j;
     json_t      *list, *rec, *kl, *k, *v, *by_id, *same;
-    const char  *coll, *id, *kid, *key;
+    const char  *coll, *id, *kid, *key, *st;
 
     json_object_foreach(records, coll, list) {
         kl = json_object_get(known, coll);
@@ -543,8 +547,14 @@ eg_pipe_complete(json_t *records, json_t *known)
             }
 
             json_array_foreach(json_object_get(by_id, id), j, k) {
+                st = json_string_value(json_object_get(k, "status"));
+                deleted = st != NULL && strcmp(st, "tobedeleted") == 0;
+
                 json_object_foreach(k, key, v) {
                     if (key[0] == '_' || strcmp(key, "source") == 0
+                        || (deleted
+                            && (strcmp(key, "status") == 0
+                                || strcmp(key, "dateLastModified") == 0))
                         || json_object_get(rec, key) != NULL)
                     {
                         continue;

@@ -48,6 +48,10 @@ typedef struct {
                                            script, or NULL */
     json_t               *groups;       /* [collection, tenant] of each
                                            seen set the script reads */
+    json_t               *counts;       /* school: {field: n}, what the
+                                           counters are rendered from */
+    json_t               *by_id;        /* known and batch records by id,
+                                           towards a record's school */
     size_t                records;
     size_t                rejected;
     size_t                forwarded;
@@ -95,16 +99,19 @@ const char *eg_pipe_store_script(void);
 /*
  * R29, a bulk feed at a bulk=snapshot location: the script answers, per
  * seen set of a collection the batch carries, the vendor ids seen before
- * and absent now, as (group, vendor id, unified id) triples.  Its
- * arguments (res.snapshot) are made by eg_pipe_run().
+ * and absent now, as (group, vendor id, unified id, registry copy or "")
+ * quadruples, and the registry records those copies lead to towards
+ * their school as ("k", collection, id, copy).  Its arguments
+ * (res.snapshot) are made by eg_pipe_run().
  */
 const char *eg_pipe_snapshot_script(void);
 
 /*
  * The script's reply: each absent record becomes a deletion in the
- * forwarded batch, a "deleted" record of the report (R29, W) and a
- * removal from its seen set in the store arguments.  0, or -1 when out
- * of memory.
+ * forwarded batch, a "deleted" record of the report (R29, W) counted
+ * for its school like any violation (res.counters rendered again), and
+ * in the store arguments a removal from its seen set and its registry
+ * copy marked tobedeleted.  0, or -1 when out of memory.
  */
 int eg_pipe_deletions(const eg_pipe_conf_t *conf, eg_pipe_result_t *res,
     size_t n, const char *const *values, const size_t *lens);

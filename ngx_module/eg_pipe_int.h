@@ -45,6 +45,21 @@ int eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
 int eg_pipe_op(json_t *store, const char *op, const char *key,
     const char *a, const char *b);
 
+/* the 学校标识码 of the school a record belongs to, or "-" */
+const char *eg_pipe_school(json_t *by_id, json_t *rec, int depth);
+
+/* counts[school][field] += n */
+int eg_pipe_count(json_t *counts, const char *school, const char *field,
+    int n);
+
+/* the counters' store arguments from counts */
+int eg_pipe_counters(const eg_pipe_conf_t *conf, json_t *counts,
+    json_t *store);
+
+/* the counters' field of a violation, "R06:E" */
+void eg_pipe_rule_field(const eg_std_violation_t *v, char *field,
+    size_t size);
+
 /* eg_pipe_snap.c: the seen set learns a forwarded record */
 int eg_pipe_seen(const eg_pipe_conf_t *conf, json_t *store,
     const char *coll, json_t *rec);

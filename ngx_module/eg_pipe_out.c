@@ -71,12 +71,7 @@ static int eg_pipe_forward_record(const eg_pipe_conf_t *conf, json_t *list,
     json_t *rec);
 static int eg_pipe_store_record(json_t *store, const char *coll,
     json_t *rec);
-static const char *eg_pipe_school(json_t *by_id, json_t *rec, int depth);
 static int eg_pipe_by_id(json_t *by_id, json_t *batch);
-static int eg_pipe_count(json_t *counts, const char *school,
-    const char *field, int n);
-static int eg_pipe_counters(const eg_pipe_conf_t *conf, json_t *counts,
-    json_t *store);
 static void eg_pipe_timestamp(time_t now, char *buf, size_t size);
 
 
@@ -113,8 +108,12 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
                              "generatedAt", ts);
     res->store = json_array();
     res->counters = json_array();
-    by_id = json_object();
-    counts = json_object();
+
+    /* kept: the deletions of a full snapshot are counted later */
+    res->by_id = json_object();
+    res->counts = json_object();
+    by_id = res->by_id;
+    counts = res->counts;
     schools = json_array();
 
     if (res->forward == NULL || res->store == NULL || res->counters == NULL
@@ -186,7 +185,7 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
     for (i = 0; i < rep->nv; i++) {
         v = &rep->v[i];
         school = json_string_value(json_array_get(schools, v->record));
-        snprintf(field, sizeof(field), "%.8s:%c", v->rule, v->severity);
+        eg_pipe_rule_field(v, field, sizeof(field));
 
         if (eg_pipe_count(counts, school ? school : "-", field, 1) != 0) {
             goto failed;
@@ -209,16 +208,12 @@ eg_pipe_output(const eg_pipe_conf_t *conf, eg_unify_t *u, json_t *known,
         goto failed;
     }
 
-    json_decref(by_id);
-    json_decref(counts);
     json_decref(schools);
 
     return 0;
 
 failed:
 
-    json_decref(by_id);
-    json_decref(counts);
     json_decref(schools);
 
     return -1;
@@ -340,9 +335,7 @@ eg_pipe_by_id(json_t *by_id, json_t *batch)
 }
 
 
-/* the 学校标识码 of the school a record belongs to, or "-" */
-
-static const char *
+const char *
 eg_pipe_school(json_t *by_id, json_t *rec, int depth)
 {
     size_t       i;
@@ -373,7 +366,7 @@ eg_pipe_school(json_t *by_id, json_t *rec, int depth)
 }
 
 
-static int
+int
 eg_pipe_count(json_t *counts, const char *school, const char *field, int n)
 {
     json_t  *per, *v;
@@ -394,7 +387,7 @@ eg_pipe_count(json_t *counts, const char *school, const char *field, int n)
 }
 
 
-static int
+int
 eg_pipe_counters(const eg_pipe_conf_t *conf, json_t *counts, json_t *store)
 {
     char         key[160], member[128], n[24];
@@ -423,6 +416,13 @@ eg_pipe_counters(const eg_pipe_conf_t *conf, json_t *counts, json_t *store)
     }
 
     return 0;
+}
+
+
+void
+eg_pipe_rule_field(const eg_std_violation_t *v, char *field, size_t size)
+{
+    snprintf(field, size, "%.8s:%c", v->rule, v->severity);
 }
 
 

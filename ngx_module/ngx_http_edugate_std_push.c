@@ -15,8 +15,10 @@
  *   fetch    known records from the registry
  *   check    rules, report, forwarded batch, in the thread pool
  *   snapshot a bulk feed at a bulk=snapshot location: the vendor ids
- *            seen before and absent now, one Redis script
- *   seal     those become deletions; the batch is rendered
+ *            seen before and absent now, with their registry copies,
+ *            one Redis script
+ *   seal     those become deletions (and counted violations, marked
+ *            copies in the store arguments); the batch is rendered
  *   forward  subrequest to the data center
  *   store    registry, crosswalk and counters, one Redis script
  *   answer   rendered in the thread pool, then sent

@@ -4,7 +4,9 @@
  * of the snapshot script (every record the batch carries, grouped per
  * collection and tenant), and what its reply becomes: a deletion of the
  * forwarded batch that batch.xsd takes, a "deleted" record of the report
- * with R29 W outside the batch's own totals, and a removal from the set.
+ * with R29 W outside the batch's own totals, a removal from the set, the
+ * registry's copy marked tobedeleted and an R29 W in the conformance
+ * counters of the record's school.
  */
 
 
@@ -23,6 +25,10 @@
 
 #define UID1  "0b0c0d0e-1f20-4a3b-9c4d-5e6f7a8b9c0d"
 #define UID2  "1b0c0d0e-1f20-4a3b-9c4d-5e6f7a8b9c0d"
+#define UID3  "2b0c0d0e-1f20-4a3b-9c4d-5e6f7a8b9c0d"
+#define ORG1  "3b0c0d0e-1f20-4a3b-9c4d-5e6f7a8b9c0d"
+#define ORG2  "4b0c0d0e-1f20-4a3b-9c4d-5e6f7a8b9c0d"
+#define CONF  "eg:std:conf:smartcampus:"
 #define SEEN  "eg:std:seen:smartcampus:"
 
 
@@ -225,8 +231,8 @@ test_deletions(void **state)
     int                g;
     char              *text, num[8];
     json_t            *records, *dels, *d, *root, *bad;
-    size_t             lens[12], i;
-    const char        *vals[12];
+    size_t             lens[16], i;
+    const char        *vals[16];
     json_error_t       err;
     eg_pipe_conf_t     conf;
     eg_pipe_result_t   res;
@@ -260,17 +266,20 @@ test_deletions(void **state)
     g = group_of(&res, "students", "T1");
     snprintf(num, sizeof(num), "%d", g);
 
-    /* a seen student absent now, then what no reply should hold */
-    vals[0] = num; vals[1] = "u_7"; vals[2] = UID2;
-    vals[3] = "99"; vals[4] = "u_8"; vals[5] = UID2;
-    vals[6] = "x"; vals[7] = "u_8"; vals[8] = UID2;
-    vals[9] = num; vals[10] = NULL; vals[11] = UID2;
+    /*
+     * a seen student absent now, whose copy the registry lacks, then
+     * what no reply should hold
+     */
+    vals[0] = num; vals[1] = "u_7"; vals[2] = UID2; vals[3] = "";
+    vals[4] = "99"; vals[5] = "u_8"; vals[6] = UID2; vals[7] = "";
+    vals[8] = "x"; vals[9] = "u_8"; vals[10] = UID2; vals[11] = "";
+    vals[12] = num; vals[13] = NULL; vals[14] = UID2; vals[15] = "";
 
-    for (i = 0; i < 12; i++) {
+    for (i = 0; i < 16; i++) {
         lens[i] = vals[i] ? strlen(vals[i]) : 0;
     }
 
-    assert_int_equal(eg_pipe_deletions(&conf, &res, 12, vals, lens), 0);
+    assert_int_equal(eg_pipe_deletions(&conf, &res, 16, vals, lens), 0);
     assert_int_equal(res.deleted, 1);
 
     dels = json_object_get(res.forward, "deletions");
@@ -300,7 +309,12 @@ test_deletions(void **state)
     assert_int_equal(eg_pipe_xsd_record(schema, "deletions", bad), 0);
     json_decref(bad);
 
+    /* no copy to mark; counted, for no school the registry knows */
     assert_string_equal(ops(res.store), "hd " SEEN "T1:students u_7 ");
+    assert_string_equal(ops(res.counters),
+        "a eg:std:conf:index smartcampus:- |"
+        "h " CONF "- batches 1|"
+        "h " CONF "- R29:W 1");
 
     /* the report: a deleted record, R29 W, outside the batch's totals */
     text = eg_std_report_json(res.report);
@@ -349,6 +363,108 @@ test_deletions(void **state)
 }
 
 
+/*
+ * The registry's copies: marked tobedeleted at the batch time, unless the
+ * batch carries the same unified id (another vendor id); each deletion
+ * counted for the school its copy leads to, through a record only the
+ * reply holds, next to what the batch itself counted.
+ */
+static void
+test_deletions_mark_and_count(void **state)
+{
+    char               num[8];
+    json_t            *records, *rec;
+    size_t             lens[20], i;
+    const char        *vals[20], *text, *copy;
+    json_error_t       err;
+    eg_pipe_conf_t     conf;
+    eg_pipe_result_t   res;
+
+    (void) state;
+
+    conf_init(&conf, NULL);
+    memset(&res, 0, sizeof(res));
+    records = load(batch);
+    assert_int_equal(eg_pipe_snapshot_args(&conf, records, &res), 0);
+
+    res.report = eg_std_report_new("b-1");
+    res.forward = load("{\"batchId\": \"b-1\", \"students\":"
+                       " [{\"id\": \"" UID3 "\"}]}");
+    res.store = json_array();
+    res.counters = json_array();
+    res.counts = load("{\"2151049901\": {\"records\": 3}}");
+    assert_non_null(res.report);
+    assert_non_null(res.store);
+
+    snprintf(num, sizeof(num), "%d", group_of(&res, "students", "T1"));
+
+    copy = "{\"id\": \"" UID2 "\", \"status\": \"active\","
+           " \"dateLastModified\": \"2024-09-01T08:00:00Z\","
+           " \"schoolId\": \"" ORG1 "\", \"studentRegNo\": \"G1\"}";
+
+    vals[0] = num; vals[1] = "u_7"; vals[2] = UID2; vals[3] = copy;
+    vals[4] = num; vals[5] = "u_9"; vals[6] = UID3;
+    vals[7] = "{\"id\": \"" UID3 "\", \"schoolId\": \"" ORG2 "\"}";
+    vals[8] = "k"; vals[9] = "orgs"; vals[10] = ORG1;
+    vals[11] = "{\"id\": \"" ORG1 "\", \"level\": \"school\","
+               " \"schoolCode\": \"2151049901\"}";
+    vals[12] = "k"; vals[13] = "orgs"; vals[14] = ORG2;
+    vals[15] = "{\"id\": \"" ORG2 "\", \"level\": \"school\","
+               " \"schoolCode\": \"2151049902\"}";
+    /* unreadable: leads nowhere */
+    vals[16] = "k"; vals[17] = "orgs"; vals[18] = "o-3"; vals[19] = "{";
+
+    for (i = 0; i < 20; i++) {
+        lens[i] = strlen(vals[i]);
+    }
+
+    assert_int_equal(eg_pipe_deletions(&conf, &res, 20, vals, lens), 0);
+    assert_int_equal(res.deleted, 2);
+    assert_null(json_object_get(res.by_id, "o-3"));
+
+    /* UID2's copy marked, its indexes left; UID3 is the batch's own */
+    assert_int_equal(json_array_size(res.store), 3 * 4);
+    assert_string_equal(json_string_value(json_array_get(res.store, 0)),
+                        "s");
+    assert_string_equal(json_string_value(json_array_get(res.store, 1)),
+                        "eg:std:rec:students:" UID2);
+    text = json_string_value(json_array_get(res.store, 2));
+    rec = json_loads(text, 0, &err);
+    assert_non_null(rec);
+    assert_string_equal(json_string_value(json_object_get(rec, "status")),
+                        "tobedeleted");
+    assert_string_equal(json_string_value(json_object_get(rec,
+                                                          "dateLastModified")),
+                        "2024-09-03T00:15:22Z");
+    assert_string_equal(json_string_value(json_object_get(rec,
+                                                          "studentRegNo")),
+                        "G1");
+    assert_string_equal(json_string_value(json_object_get(rec, "schoolId")),
+                        ORG1);
+    json_decref(rec);
+
+    json_array_remove(res.store, 0);
+    json_array_remove(res.store, 0);
+    json_array_remove(res.store, 0);
+    json_array_remove(res.store, 0);
+    assert_string_equal(ops(res.store),
+        "hd " SEEN "T1:students u_7 |hd " SEEN "T1:students u_9 ");
+
+    /* one R29 W per school, next to the batch's own figures */
+    assert_string_equal(ops(res.counters),
+        "a eg:std:conf:index smartcampus:2151049901 |"
+        "h " CONF "2151049901 batches 1|"
+        "h " CONF "2151049901 records 3|"
+        "h " CONF "2151049901 R29:W 1|"
+        "a eg:std:conf:index smartcampus:2151049902 |"
+        "h " CONF "2151049902 batches 1|"
+        "h " CONF "2151049902 R29:W 1");
+
+    eg_pipe_result_free(&res);
+    json_decref(records);
+}
+
+
 /* an empty reply deletes nothing and leaves the batch as it was */
 static void
 test_nothing_absent(void **state)
@@ -372,6 +488,7 @@ test_nothing_absent(void **state)
     assert_int_equal(res.deleted, 0);
     assert_null(json_object_get(res.forward, "deletions"));
     assert_int_equal(json_array_size(res.store), 0);
+    assert_null(res.counters);
     assert_int_equal(res.report->nr, 0);
 
     eg_pipe_result_free(&res);
@@ -386,6 +503,7 @@ main(void)
         cmocka_unit_test(test_seen),
         cmocka_unit_test(test_snapshot_args),
         cmocka_unit_test(test_deletions),
+        cmocka_unit_test(test_deletions_mark_and_count),
         cmocka_unit_test(test_nothing_absent),
     };
 
