@@ -6,6 +6,9 @@
  * pulled collection (a pull of students standardizes the whole vendor
  * answer, so that its references resolve, and returns the students), and
  * the report of those records in the masked format of a push report.
+ * A page of the collection is answered (eg_pull_page.c); the report is
+ * of the whole collection, so that a client reading one page sees what
+ * the pull found.
  */
 
 
@@ -353,11 +356,11 @@ eg_pull_escape(char *out, const char *in, size_t len)
 
 char *
 eg_pull_render(const eg_pull_conf_t *conf, eg_pipe_result_t *res,
-    size_t *len)
+    size_t *len, size_t *total)
 {
     char    *text;
-    size_t   i, omitted;
-    json_t  *list, *kept, *rec, *report;
+    size_t   i, omitted, start, end;
+    json_t  *list, *kept, *page, *rec, *report;
     int      valid;
 
     list = json_object_get(res->forward, conf->coll);
@@ -393,21 +396,46 @@ eg_pull_render(const eg_pull_conf_t *conf, eg_pipe_result_t *res,
         }
     }
 
-    report = eg_pull_report(conf, res, json_array_size(kept), omitted);
+    *total = json_array_size(kept);
 
-    if (report == NULL) {
-        json_decref(kept);
-        return NULL;
+    /* the page, in the vendor's order; the report is of every page */
+    page = json_array();
+    report = eg_pull_report(conf, res, *total, omitted);
+
+    if (page == NULL || report == NULL) {
+        goto failed;
+    }
+
+    start = (conf->page.offset < *total) ? conf->page.offset : *total;
+    end = *total;
+
+    if (conf->page.limit && conf->page.limit < end - start) {
+        end = start + conf->page.limit;
+    }
+
+    for (i = start; i < end; i++) {
+        if (json_array_append(page, json_array_get(kept, i)) != 0) {
+            goto failed;
+        }
     }
 
     text = (conf->format == EG_PULL_XML)
-           ? eg_pull_xml(conf, res, kept, report, len)
-           : eg_pull_json(conf, res->forward, kept, report, len);
+           ? eg_pull_xml(conf, res, page, report, len)
+           : eg_pull_json(conf, res->forward, page, report, len);
 
     json_decref(kept);
+    json_decref(page);
     json_decref(report);
 
     return text;
+
+failed:
+
+    json_decref(kept);
+    json_decref(page);
+    json_decref(report);
+
+    return NULL;
 }
 
 
