@@ -42,11 +42,12 @@ eg_pull_query_parse(eg_pull_query_t *q, const char *args, size_t len,
 {
     int          hi, lo;
     char        *out, *name, *value;
-    size_t       i, j, n;
+    size_t       i, j, n, filters;
     const char  *p, *end, *amp, *eq;
 
     q->n = 0;
     out = q->buf;
+    filters = 0;
 
     for (p = args, end = args + len; p < end; p = amp + 1) {
         amp = memchr(p, '&', (size_t) (end - p));
@@ -58,13 +59,20 @@ eg_pull_query_parse(eg_pull_query_t *q, const char *args, size_t len,
             continue;
         }
 
-        if (q->n == EG_PULL_PARAMS_MAX) {
+        eq = memchr(p, '=', (size_t) (amp - p));
+        n = (size_t) ((eq ? eq : amp) - p);
+
+        /* a page's links add limit and offset to the 16 filters */
+        if (!((n == 5 && memcmp(p, "limit", 5) == 0)
+              || (n == 6 && memcmp(p, "offset", 6) == 0)))
+        {
+            filters++;
+        }
+
+        if (filters > EG_PULL_PARAMS_MAX || q->n == EG_PULL_ARGS_MAX) {
             snprintf(err, errlen, "more than %d filters", EG_PULL_PARAMS_MAX);
             return -1;
         }
-
-        eq = memchr(p, '=', (size_t) (amp - p));
-        n = (size_t) ((eq ? eq : amp) - p);
 
         for (i = 0; i < n && i <= EG_PULL_NAME_MAX; i++) {
             if (!eg_pull_name_char((unsigned char) p[i])) {

@@ -20,6 +20,8 @@
 
 
 #define EG_PULL_PARAMS_MAX   16
+/* the filters and the paging arguments, limit and offset */
+#define EG_PULL_ARGS_MAX     (EG_PULL_PARAMS_MAX + 2)
 #define EG_PULL_NAME_MAX     32
 #define EG_PULL_VALUE_MAX    256
 
@@ -33,9 +35,9 @@
 
 
 typedef struct {
-    edugate_param_t       params[EG_PULL_PARAMS_MAX];
+    edugate_param_t       params[EG_PULL_ARGS_MAX];
     size_t                n;
-    char                  buf[EG_PULL_PARAMS_MAX
+    char                  buf[EG_PULL_ARGS_MAX
                               * (EG_PULL_NAME_MAX + EG_PULL_VALUE_MAX + 2)];
 } eg_pull_query_t;
 
@@ -58,8 +60,8 @@ typedef struct {
 
 
 /*
- * The arguments of a query string as filters: at most EG_PULL_PARAMS_MAX,
- * names of 1 to EG_PULL_NAME_MAX characters of [A-Za-z0-9_.], values
+ * The arguments of a query string as filters: at most EG_PULL_PARAMS_MAX
+ * besides limit and offset (eg_pull_page_take takes those), names of 1 to EG_PULL_NAME_MAX characters of [A-Za-z0-9_.], values
  * percent-decoded, UTF-8 without control characters, at most
  * EG_PULL_VALUE_MAX bytes, no name twice.  0, or -1 with the reason.
  */

@@ -699,6 +699,17 @@ def test_paging_bad(pull_gateway, client):
     r = pull(c, STUDENTS + "&limit=1000&offset=1000000000", headers=h)
     assert r.status == 200, r.text
 
+    # limit and offset are not filters: 16 filters and both are taken,
+    # and so is every link of that page
+    path = STUDENTS + "".join("&f%d=1" % i for i in range(15))
+    r = pull(c, path + "&limit=1&offset=0", headers=h)
+    assert r.status == 200, r.text
+    for link in links(r).values():
+        assert len(link[1]) == 18
+        assert pull(c, target(link), headers=h).status == 200
+    r = pull(c, path + "&f15=1&limit=1", headers=h)
+    expect_error(r, 400, "invalid_query")
+
 
 def test_paging_not_forwarded(std_gateway, test_plugin, client,  # noqa
                               backend):

@@ -108,6 +108,15 @@ test_query_refused(void **state)
     assert_int_equal(eg_pull_query_parse(&q, many, n, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "more than"));
 
+    /* limit and offset are not filters: 16 filters and both pass */
+    for (i = 0, n = 0; i < EG_PULL_PARAMS_MAX; i++) {
+        n += snprintf(many + n, sizeof(many) - n, "f%zu=1&", i);
+    }
+
+    n += snprintf(many + n, sizeof(many) - n, "limit=1&offset=2");
+    assert_int_equal(eg_pull_query_parse(&q, many, n, err, sizeof(err)), 0);
+    assert_int_equal(q.n, EG_PULL_PARAMS_MAX + 2);
+
     /* EG_PULL_VALUE_MAX bytes pass, one more does not */
     memcpy(big, "a=", 2);
     memset(big + 2, 'x', EG_PULL_VALUE_MAX + 1);
@@ -361,6 +370,27 @@ test_links(void **state)
         "&offset=6>; rel=\"next\", "
         "</std/v1/%E4%B8%80%20x?a=%E4%B8%80%20b%26c%3D&flag=&limit=3"
         "&offset=6>; rel=\"last\"");
+    free(links);
+
+    /*
+     * A link of a page of 16 filters is a query the gateway takes: the
+     * paging arguments do not count as filters (found by
+     * fuzz_pull_query).
+     */
+    args = ".0d&.o&.1d&11.t&l...&dit.0d00.d&&.t&.1.t&.1&0.............&&"
+           "..d.&t&d_&1......&..&...d.d";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(q.n, EG_PULL_PARAMS_MAX);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    links = eg_pull_links("/s", 2, &q, &page, 12336);
+    assert_non_null(links);
+    assert_non_null(strstr(links, "...d.d=&limit=100&offset=100>"));
+    *strchr(links, '>') = '\0';
+    assert_int_equal(eg_pull_query_parse(&q, links + 4, strlen(links + 4),
+                                         err, sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(q.n, EG_PULL_PARAMS_MAX);
     free(links);
 
     /* the largest query there can be fits */
