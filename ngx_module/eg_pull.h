@@ -61,7 +61,8 @@ typedef struct {
 
 /*
  * The arguments of a query string as filters: at most EG_PULL_PARAMS_MAX
- * besides limit and offset (eg_pull_page_take takes those), names of 1 to EG_PULL_NAME_MAX characters of [A-Za-z0-9_.], values
+ * besides limit and offset (eg_pull_page_take takes those), names of 1
+ * to EG_PULL_NAME_MAX characters of [A-Za-z0-9_.], values
  * percent-decoded, UTF-8 without control characters, at most
  * EG_PULL_VALUE_MAX bytes, no name twice.  0, or -1 with the reason.
  */
