@@ -6,6 +6,9 @@
  * pulled collection (a pull of students standardizes the whole vendor
  * answer, so that its references resolve, and returns the students), and
  * the report of those records in the masked format of a push report.
+ * A page of the collection is answered (eg_pull_page.c); the report is
+ * of the whole collection, so that a client reading one page sees what
+ * the pull found.
  */
 
 
@@ -39,11 +42,12 @@ eg_pull_query_parse(eg_pull_query_t *q, const char *args, size_t len,
 {
     int          hi, lo;
     char        *out, *name, *value;
-    size_t       i, j, n;
+    size_t       i, j, n, filters;
     const char  *p, *end, *amp, *eq;
 
     q->n = 0;
     out = q->buf;
+    filters = 0;
 
     for (p = args, end = args + len; p < end; p = amp + 1) {
         amp = memchr(p, '&', (size_t) (end - p));
@@ -55,13 +59,20 @@ eg_pull_query_parse(eg_pull_query_t *q, const char *args, size_t len,
             continue;
         }
 
-        if (q->n == EG_PULL_PARAMS_MAX) {
+        eq = memchr(p, '=', (size_t) (amp - p));
+        n = (size_t) ((eq ? eq : amp) - p);
+
+        /* a page's links add limit and offset to the 16 filters */
+        if (!((n == 5 && memcmp(p, "limit", 5) == 0)
+              || (n == 6 && memcmp(p, "offset", 6) == 0)))
+        {
+            filters++;
+        }
+
+        if (filters > EG_PULL_PARAMS_MAX || q->n == EG_PULL_ARGS_MAX) {
             snprintf(err, errlen, "more than %d filters", EG_PULL_PARAMS_MAX);
             return -1;
         }
-
-        eq = memchr(p, '=', (size_t) (amp - p));
-        n = (size_t) ((eq ? eq : amp) - p);
 
         for (i = 0; i < n && i <= EG_PULL_NAME_MAX; i++) {
             if (!eg_pull_name_char((unsigned char) p[i])) {
@@ -353,11 +364,11 @@ eg_pull_escape(char *out, const char *in, size_t len)
 
 char *
 eg_pull_render(const eg_pull_conf_t *conf, eg_pipe_result_t *res,
-    size_t *len)
+    size_t *len, size_t *total)
 {
     char    *text;
-    size_t   i, omitted;
-    json_t  *list, *kept, *rec, *report;
+    size_t   i, omitted, start, end;
+    json_t  *list, *kept, *page, *rec, *report;
     int      valid;
 
     list = json_object_get(res->forward, conf->coll);
@@ -393,21 +404,46 @@ eg_pull_render(const eg_pull_conf_t *conf, eg_pipe_result_t *res,
         }
     }
 
-    report = eg_pull_report(conf, res, json_array_size(kept), omitted);
+    *total = json_array_size(kept);
 
-    if (report == NULL) {
-        json_decref(kept);
-        return NULL;
+    /* the page, in the vendor's order; the report is of every page */
+    page = json_array();
+    report = eg_pull_report(conf, res, *total, omitted);
+
+    if (page == NULL || report == NULL) {
+        goto failed;
+    }
+
+    start = (conf->page.offset < *total) ? conf->page.offset : *total;
+    end = *total;
+
+    if (conf->page.limit && conf->page.limit < end - start) {
+        end = start + conf->page.limit;
+    }
+
+    for (i = start; i < end; i++) {
+        if (json_array_append(page, json_array_get(kept, i)) != 0) {
+            goto failed;
+        }
     }
 
     text = (conf->format == EG_PULL_XML)
-           ? eg_pull_xml(conf, res, kept, report, len)
-           : eg_pull_json(conf, res->forward, kept, report, len);
+           ? eg_pull_xml(conf, res, page, report, len)
+           : eg_pull_json(conf, res->forward, page, report, len);
 
     json_decref(kept);
+    json_decref(page);
     json_decref(report);
 
     return text;
+
+failed:
+
+    json_decref(kept);
+    json_decref(page);
+    json_decref(report);
+
+    return NULL;
 }
 
 

@@ -130,6 +130,7 @@ struct ngx_http_edugate_std_work_s {
     size_t                        body_max;
     size_t                        body_cap;
     size_t                        answer_len;
+    size_t                        answer_total; /* records of every page */
 };
 
 

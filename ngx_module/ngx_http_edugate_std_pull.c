@@ -14,7 +14,8 @@
  *   parse    the answer as a push payload: to_standard for every entity
  *            the plugin makes, so that references resolve in the batch
  *   ids, fetch, check   unified ids, known records, rules and XSD as for
- *            a push; the answer rendered (OneRoster JSON or XML)
+ *            a push; the answer rendered (OneRoster JSON or XML), the
+ *            page the client's limit and offset name
  *   store    the conformance counters; the registry learns no records
  *   send
  *
@@ -48,6 +49,8 @@ static ngx_int_t ngx_http_edugate_std_pull_done(ngx_http_request_t *r,
 static void ngx_http_edugate_std_pull_resume(ngx_http_request_t *r);
 static void ngx_http_edugate_std_pull_send(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx);
+static ngx_int_t ngx_http_edugate_std_pull_paging(ngx_http_request_t *r,
+    ngx_http_edugate_std_work_t *w);
 static ngx_int_t ngx_http_edugate_std_pull_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_edugate_std_pull_body_filter(ngx_http_request_t *r,
@@ -201,9 +204,12 @@ ngx_http_edugate_std_pull_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* limit and offset are the gateway's: the plugin never sees them */
     if (eg_pull_query_parse(w->filters, (const char *) r->args.data,
                             r->args.len, err, sizeof(err))
-        != 0)
+        != 0
+        || eg_pull_page_take(w->filters, &w->pull.page, err, sizeof(err))
+           != 0)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "edugate: invalid_query: %s", err);
@@ -661,9 +667,11 @@ ngx_http_edugate_std_pull_send(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "edugate: pull %s of \"%V\" (%s): %uz records, %uz "
-                  "rejected, %uz returned", w->batch_id, &w->vendor->name,
-                  w->entity, w->res.records, w->res.rejected,
-                  w->res.forwarded);
+                  "rejected, %uz returned, page offset %uz limit %uz of "
+                  "%uz", w->batch_id, &w->vendor->name, w->entity,
+                  w->res.records, w->res.rejected, w->res.forwarded,
+                  w->pull.page.offset, w->pull.page.limit,
+                  w->answer_total);
 
     if (w->pull.format == EG_PULL_XML) {
         ngx_str_set(&type, "application/xml; charset=utf-8");
@@ -677,7 +685,8 @@ ngx_http_edugate_std_pull_send(ngx_http_request_t *r,
                                        "nosniff") == NULL
         || ngx_http_edugate_add_header(r, "Vary", "Accept") == NULL
         || ngx_http_edugate_add_header(r, "X-Edugate-Batch-Id",
-                                       w->batch_id) == NULL)
+                                       w->batch_id) == NULL
+        || ngx_http_edugate_std_pull_paging(r, w) != NGX_OK)
     {
         ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                     "internal_error", NULL);
@@ -690,6 +699,51 @@ ngx_http_edugate_std_pull_send(ngx_http_request_t *r,
                                     w->answer_len);
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/* OneRoster's paging headers: the size of the collection, its pages */
+
+static ngx_int_t
+ngx_http_edugate_std_pull_paging(ngx_http_request_t *r,
+    ngx_http_edugate_std_work_t *w)
+{
+    u_char  *count, *value;
+    char    *links;
+    size_t   len;
+
+    count = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN + 1);
+    if (count == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(count, "%uz%Z", w->answer_total);
+
+    links = eg_pull_links((const char *) r->uri.data, r->uri.len,
+                          w->filters, &w->pull.page, w->answer_total);
+    if (links == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(links);
+    value = ngx_pnalloc(r->pool, len + 1);
+
+    if (value != NULL) {
+        ngx_memcpy(value, links, len + 1);
+    }
+
+    ngx_free(links);
+
+    if (value == NULL
+        || ngx_http_edugate_add_header(r, "X-Total-Count",
+                                       (const char *) count) == NULL
+        || ngx_http_edugate_add_header(r, "Link", (const char *) value)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -68,7 +68,8 @@ ngx_http_edugate_std_pull_check(ngx_http_edugate_std_work_t *w)
 
     json_decref(known);
 
-    w->answer = eg_pull_render(&w->pull, &w->res, &w->answer_len);
+    w->answer = eg_pull_render(&w->pull, &w->res, &w->answer_len,
+                               &w->answer_total);
 
     if (w->answer == NULL) {
         goto nomem;

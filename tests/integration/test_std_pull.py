@@ -7,10 +7,16 @@ metadata.cn.* fields or as XML valid against schemas/std/v1/batch.xsd
 (lxml), with the masked report; the conformance counters move.  Policy:
 district IT and the data center's client token only; bad queries, unknown
 entities, unacceptable formats and every way a vendor can fail get their
-codes; a slow vendor holds no other request."""
+codes; a slow vendor holds no other request.  Paging as OneRoster 1.2
+has it: limit and offset are the gateway's (never the vendor's), the
+page cut in the vendor's order, X-Total-Count and the Link header's
+first/prev/next/last, the report of the whole collection on every
+page."""
 
 import json
+import re
 import socket
+import urllib.parse
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -472,6 +478,288 @@ def test_bad_requests(pull_gateway, client):
     r = c.post(STUDENTS, "{}", "application/json", headers=h)
     expect_error(r, 405, "method_not_allowed")
     assert "GET" in r.header("Allow")
+
+
+
+def links(r):
+    """The Link header as {rel: (path, {arg: value})}: one header, each
+    target the request's path with its arguments."""
+    assert len(r.header_all("Link")) == 1, r.headers
+    value = r.header("Link")
+    out = {}
+    for part in value.split(", "):
+        m = re.fullmatch(r'<(/[^>?]*)\?([^>]*)>; rel="(first|prev|next|last)"',
+                         part)
+        assert m, value
+        assert m.group(3) not in out, value
+        args = urllib.parse.parse_qs(m.group(2), keep_blank_values=True,
+                                     strict_parsing=True)
+        assert all(len(v) == 1 for v in args.values()), value
+        out[m.group(3)] = (m.group(1), {k: v[0] for k, v in args.items()})
+    return out
+
+
+def target(link):
+    path, args = link
+    return path + "?" + urllib.parse.urlencode(args)
+
+
+def ids(r):
+    return [u["sourcedId"] for u in r.json()["users"]]
+
+
+def test_paging_default(pull_gateway, client, redis):
+    """No limit, no offset: OneRoster's first page of 100, the whole
+    collection here; the headers say so, the filters stay in the links."""
+    W.seed_district(redis)
+    n = pull_gateway()
+    c = client(n)
+
+    r = pull(c)
+    assert r.status == 200, r.text
+    assert len(ids(r)) == 1
+    assert r.header("X-Total-Count") == "1"
+    page = {"school": SCHOOL_CODE, "limit": "100", "offset": "0"}
+    assert links(r) == {"first": ("/std/v1/students", page),
+                        "last": ("/std/v1/students", page)}
+    assert r.header("Link").startswith(
+        "</std/v1/students?school=%s&limit=100&offset=0>; rel=\"first\""
+        % SCHOOL_CODE)
+    rep = report_of(r.json())
+    assert rep["totals"]["returned"] == 1
+
+    # an answer that is not the pull's own carries no paging
+    r = pull(c, "/std/v1/teachers?school=" + SCHOOL_CODE)
+    expect_error(r, 404, "unknown_entity")
+    assert r.header("X-Total-Count") is None and r.header("Link") is None
+
+
+def test_paging_walk(pull_gateway, client, redis):
+    """Following next from the first page, at any page size, gives every
+    record once, in the vendor's order; each page counts the whole
+    collection and reports on all of it."""
+    W.seed_district(redis)
+    n = pull_gateway(mode="observe")
+    c = client(n)
+
+    r = pull(c)
+    assert r.status == 200, r.text
+    everything = ids(r)
+    assert len(everything) == 3 and len(set(everything)) == 3
+    assert r.header("X-Total-Count") == "3"
+
+    for limit in (1, 2, 3, 5):
+        got = []
+        path = "%s&limit=%d" % (STUDENTS, limit)
+        pages = 0
+        while path:
+            r = pull(c, path)
+            assert r.status == 200, r.text
+            pages += 1
+            page = ids(r)
+            assert 0 < len(page) <= limit
+            got += page
+            assert r.header("X-Total-Count") == "3"
+            rep = report_of(r.json())
+            assert rep["totals"]["records"] == 3
+            assert rep["totals"]["returned"] == 3
+            assert len(rep["records"]) == 2 and len(rep["violations"]) == 7
+            rel = links(r)
+            assert rel["first"][1]["offset"] == "0"
+            assert rel["last"][1]["offset"] == str((3 - 1) // limit * limit)
+            for _, args in rel.values():
+                assert args["limit"] == str(limit)
+                assert args["school"] == SCHOOL_CODE
+            if len(got) > len(page):
+                assert int(rel["prev"][1]["offset"]) == len(got) - len(page) \
+                    - limit
+            else:
+                assert "prev" not in rel
+            path = target(rel["next"]) if "next" in rel else None
+            assert pages <= 3
+        assert got == everything, (limit, got)
+        assert pages == -(-3 // limit)
+
+    # offset on its own, and off the grid of the page size
+    r = pull(c, STUDENTS + "&offset=1")
+    assert ids(r) == everything[1:]
+    assert links(r)["prev"][1] == {"school": SCHOOL_CODE, "limit": "100",
+                                   "offset": "0"}
+    r = pull(c, STUDENTS + "&offset=1&limit=1")
+    assert ids(r) == everything[1:2]
+    rel = links(r)
+    assert (rel["prev"][1]["offset"], rel["next"][1]["offset"],
+            rel["last"][1]["offset"]) == ("0", "2", "2")
+
+    # the XML answer pages alike, valid against the schema
+    schema = etree.XMLSchema(etree.parse(
+        str(REPO / "schemas" / "std" / "v1" / "batch.xsd")))
+    ns = {"s": W.STD_NS}
+    got = []
+    path = STUDENTS + "&limit=2"
+    while path:
+        r = pull(c, path, accept="application/xml")
+        assert r.status == 200, r.text
+        assert r.header("Content-Type").startswith("application/xml")
+        doc = etree.fromstring(r.body)
+        assert schema.validate(doc), schema.error_log
+        got += doc.xpath("/s:batch/s:students/s:item/s:id/text()",
+                         namespaces=ns)
+        assert doc.xpath("//s:report/s:totals/s:records/text()",
+                         namespaces=ns) == ["3"]
+        omitted = int(doc.xpath("//s:report/s:totals/s:omitted/text()",
+                                namespaces=ns)[0])
+        assert r.header("X-Total-Count") == str(3 - omitted)
+        rel = links(r)
+        path = target(rel["next"]) if "next" in rel else None
+    assert len(got) == len(set(got)) == 3 - omitted
+    assert set(got) <= set(everything)
+
+
+def test_paging_past_end(pull_gateway, client, redis):
+    """An offset past the end is an empty collection, not an error; prev
+    leads back to the last page."""
+    W.seed_district(redis)
+    n = pull_gateway(mode="observe")
+    c = client(n)
+
+    for offset in (3, 10, 1000000000):
+        r = pull(c, "%s&offset=%d&limit=2" % (STUDENTS, offset))
+        assert r.status == 200, r.text
+        assert r.json()["users"] == []
+        assert r.header("X-Total-Count") == "3"
+        rel = links(r)
+        assert "next" not in rel
+        # the page before, or the last page when that is past the end too
+        assert rel["prev"][1]["offset"] == str(min(offset - 2, 2))
+        assert rel["last"][1]["offset"] == "2"
+        assert report_of(r.json())["totals"]["records"] == 3
+
+    r = pull(c, STUDENTS + "&offset=3", accept="application/xml")
+    assert r.status == 200, r.text
+    doc = etree.fromstring(r.body)
+    assert doc.xpath("//s:students/s:item", namespaces={"s": W.STD_NS}) \
+        == []
+
+
+def test_paging_links_encoded(pull_gateway, client, redis):
+    """Every other filter stays in the links, percent-encoded (RFC 3986
+    unreserved characters only), whatever way the client wrote it."""
+    W.seed_district(redis)
+    n = pull_gateway(mode="observe")
+    c = client(n)
+
+    r = pull(c, STUDENTS + "&semester=2024-2025-1&x.y=%E4%B8%80+b%26c%3D"
+             "&limit=1&offset=1&flag")
+    assert r.status == 200, r.text
+    raw = r.header("Link")
+    assert ("</std/v1/students?school=%s&semester=2024-2025-1"
+            "&x.y=%%E4%%B8%%80%%20b%%26c%%3D&flag=&limit=1&offset=2>; "
+            "rel=\"next\"" % SCHOOL_CODE) in raw
+    for _, args in links(r).values():
+        assert args["x.y"] == "一 b&c="
+        assert args["semester"] == "2024-2025-1"
+        assert args["flag"] == ""
+    # a link is a request the gateway takes as it is
+    r2 = pull(c, target(links(r)["prev"]))
+    assert r2.status == 200, r2.text
+    assert len(ids(r2)) == 1 and r2.header("X-Total-Count") == "3"
+
+
+def test_paging_bad(pull_gateway, client):
+    """A limit or offset that is not a bounded non-negative integer (a
+    limit of 1 to 1000) is refused before the vendor is asked."""
+    n = pull_gateway()
+    c = client(n)
+    h = bearer(c)
+
+    bad = [
+        ("limit=0", "limit"), ("limit=1001", "limit"),
+        ("limit=-1", "limit"), ("limit=abc", "limit"), ("limit=", "limit"),
+        ("limit", "limit"), ("limit=%2B5", "limit"), ("limit=1e2", "limit"),
+        ("limit=10%20", "limit"),
+        ("limit=99999999999999999999999999", "limit"),
+        ("offset=-1", "offset"), ("offset=1.5", "offset"),
+        ("offset=0x10", "offset"), ("offset=1000000001", "offset"),
+    ]
+    for arg, name in bad:
+        r = pull(c, STUDENTS + "&" + arg, headers=h)
+        doc = expect_error(r, 400, "invalid_query")
+        assert name in doc["message"], (arg, doc)
+        assert r.header("Link") is None
+    expect_log(n.watch, "invalid_query",
+               r'"limit" must be an integer from 1 to 1000')
+    expect_log(n.watch, "invalid_query",
+               r'"offset" must be an integer from 0 to 1000000000')
+
+    r = pull(c, STUDENTS + "&limit=1&limit=2", headers=h)
+    expect_error(r, 400, "invalid_query")
+
+    # the bounds themselves are taken
+    r = pull(c, STUDENTS + "&limit=1000&offset=1000000000", headers=h)
+    assert r.status == 200, r.text
+
+    # limit and offset are not filters: 16 filters and both are taken,
+    # and so is every link of that page
+    path = STUDENTS + "".join("&f%d=1" % i for i in range(15))
+    r = pull(c, path + "&limit=1&offset=0", headers=h)
+    assert r.status == 200, r.text
+    for link in links(r).values():
+        assert len(link[1]) == 18
+        assert pull(c, target(link), headers=h).status == 200
+    r = pull(c, path + "&f15=1&limit=1", headers=h)
+    expect_error(r, 400, "invalid_query")
+
+
+def test_paging_not_forwarded(std_gateway, test_plugin, client,  # noqa
+                              backend):
+    """The plugin never sees limit or offset: the test plugin asks the
+    vendor with every filter it gets, and the vendor gets the others
+    only; a bad page is refused before the vendor is asked."""
+    srv = backend("people")
+    http, _ = std_pull_conf(srv.server_address[1])
+    n = std_gateway(extra_http=http + """
+    edugate_plugin badrecord %s;
+""" % test_plugin("badrecord"), extra_server="""
+        location /std/v1/ {
+            edugate_allow_clients        datacenter;
+            edugate_std_pull             badrecord students;
+            edugate_std_pull_upstream    /_vendor/badrecord;
+        }
+        location /_vendor/badrecord/ {
+            internal;
+            proxy_pass  http://127.0.0.1:%d/;
+        }
+""" % srv.server_address[1])
+    c = client(n)
+    h = bearer(c)
+
+    # the plugin's records break the standard: the vendor was asked
+    r = pull(c, "/std/v1/students?a=1&limit=5&b=2&offset=7", headers=h)
+    expect_error(r, 502, "plugin_output_invalid")
+    r = pull(c, "/std/v1/students?limit=5&offset=0", headers=h)
+    expect_error(r, 502, "plugin_output_invalid")
+    r = pull(c, "/std/v1/students?Limit=5", headers=h)
+    expect_error(r, 502, "plugin_output_invalid")
+    assert srv.seen == ["/people?a=1&b=2", "/people", "/people?Limit=5"]
+
+    r = pull(c, "/std/v1/students?a=1&limit=0", headers=h)
+    expect_error(r, 400, "invalid_query")
+    assert len(srv.seen) == 3
+
+
+def test_vendor_request_no_paging(pull_gateway, client, backend, redis):
+    """With smartcampus's plugin too, the vendor's request has no paging
+    arguments."""
+    W.seed_district(redis)
+    srv = backend("ok")
+    n = pull_gateway(port=srv.server_address[1])
+    c = client(n)
+    r = pull(c, STUDENTS + "&semester=2024-2025-1&limit=1&offset=0")
+    assert r.status == 200, r.text
+    assert srv.seen == ["/api/v2/roster?moeCode=2151049901"
+                        "&semester=2024-2025-1"]
+    assert r.header("X-Total-Count") == "1"
 
 
 def test_vendor_failures(pull_gateway, client, backend, redis):

@@ -15,9 +15,11 @@
  *   badrecord   a to_standard hook whose student records break the
  *               standard's structure (a sex outside GB/T 2261.1, no name),
  *               or that crashes on a payload with a "crash" member; its
- *               to_vendor asks for GET /people, after sleeping the
- *               query's sleep_ms filter if there is one, or crashes on a
- *               crash filter
+ *               to_vendor asks for GET /people with every filter it is
+ *               given as an argument (what the gateway hands a plugin
+ *               shows at the vendor), after sleeping the query's
+ *               sleep_ms filter if there is one, or crashes on a crash
+ *               filter
  *   abi_major   descriptor for ABI 2.0
  *   abi_minor   descriptor for ABI 1.99
  *   size        descriptor size of another edugate_plugin.h
@@ -281,6 +283,7 @@ tp_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
     const edugate_query_t *q)
 {
     long              ms;
+    uint32_t          i;
     const char       *v;
     struct timespec   ts;
 
@@ -298,6 +301,14 @@ tp_to_vendor(const edugate_host_t *h, edugate_call_t *c, void *state,
         ts.tv_sec = ms / 1000;
         ts.tv_nsec = (ms % 1000) * 1000000;
         nanosleep(&ts, NULL);
+    }
+
+    for (i = 0; i < q->nparams; i++) {
+        if (h->set_arg(c, q->params[i].name, q->params[i].value)
+            != EDUGATE_OK)
+        {
+            return EDUGATE_ERROR;
+        }
     }
 
     return h->set_path(c, "GET", "/people");

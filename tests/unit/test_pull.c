@@ -5,7 +5,10 @@
  * of each entity (collection keys, field names, references, the
  * metadata.cn.* fields, names split for familyName/givenName), and the
  * answer: only the pulled collection, the report of its records, and XML
- * that the standard's XSD takes (records it refuses left out, counted).
+ * that the standard's XSD takes (records it refuses left out, counted);
+ * OneRoster paging: limit and offset taken out of the filters and
+ * checked, the page cut from the collection in the vendor's order while
+ * the report stays the whole collection's, the Link header's relations.
  */
 
 
@@ -105,6 +108,15 @@ test_query_refused(void **state)
     assert_int_equal(eg_pull_query_parse(&q, many, n, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "more than"));
 
+    /* limit and offset are not filters: 16 filters and both pass */
+    for (i = 0, n = 0; i < EG_PULL_PARAMS_MAX; i++) {
+        n += snprintf(many + n, sizeof(many) - n, "f%zu=1&", i);
+    }
+
+    n += snprintf(many + n, sizeof(many) - n, "limit=1&offset=2");
+    assert_int_equal(eg_pull_query_parse(&q, many, n, err, sizeof(err)), 0);
+    assert_int_equal(q.n, EG_PULL_PARAMS_MAX + 2);
+
     /* EG_PULL_VALUE_MAX bytes pass, one more does not */
     memcpy(big, "a=", 2);
     memset(big + 2, 'x', EG_PULL_VALUE_MAX + 1);
@@ -175,6 +187,229 @@ test_escape(void **state)
     assert_int_equal(eg_pull_escape(out, in, strlen(in)),
                      strlen("2024-2025_1.~%20a%26b%3Dc%2F%E4%B8%80"));
     assert_string_equal(out, "2024-2025_1.~%20a%26b%3Dc%2F%E4%B8%80");
+}
+
+
+static void
+test_page_take(void **state)
+{
+    char             err[128];
+    size_t           i;
+    eg_pull_query_t  q;
+    eg_pull_page_t   page;
+    const char      *args;
+
+    static const char  *bad[][2] = {
+        { "limit=0", "\"limit\" must be an integer from 1 to 1000" },
+        { "limit=1001", "\"limit\"" },
+        { "limit=-1", "\"limit\"" },
+        { "limit=%2B5", "\"limit\"" },
+        { "limit=+5", "\"limit\"" },
+        { "limit=", "\"limit\"" },
+        { "limit", "\"limit\"" },
+        { "limit=1e2", "\"limit\"" },
+        { "limit=0x10", "\"limit\"" },
+        { "limit=5%20", "\"limit\"" },
+        { "limit=99999999999999999999999", "\"limit\"" },
+        { "offset=-1", "\"offset\" must be an integer from 0 to "
+                       "1000000000" },
+        { "offset=1000000001", "\"offset\"" },
+        { "offset=abc", "\"offset\"" },
+        { "offset=1.5", "\"offset\"" },
+    };
+
+    (void) state;
+
+    /* absent: OneRoster's defaults; nothing taken */
+    args = "school=1&semester=2";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.limit, EG_PULL_LIMIT_DEFAULT);
+    assert_int_equal(page.limit, 100);
+    assert_int_equal(page.offset, 0);
+    assert_int_equal(q.n, 2);
+
+    /* taken out wherever they are; the filters keep their order */
+    args = "limit=7&school=1&offset=14&semester=2&x=3";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.limit, 7);
+    assert_int_equal(page.offset, 14);
+    assert_int_equal(q.n, 3);
+    assert_string_equal(q.params[0].name, "school");
+    assert_string_equal(q.params[1].name, "semester");
+    assert_string_equal(q.params[2].name, "x");
+
+    /* the bounds themselves pass; percent-escaped digits are digits */
+    args = "limit=1000&offset=1000000000";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.limit, 1000);
+    assert_int_equal(page.offset, 1000000000);
+    assert_int_equal(q.n, 0);
+
+    args = "limit=%31&offset=007";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.limit, 1);
+    assert_int_equal(page.offset, 7);
+
+    /* names are case-sensitive: LIMIT is a filter like any other */
+    args = "LIMIT=5";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.limit, 100);
+    assert_int_equal(q.n, 1);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(eg_pull_query_parse(&q, bad[i][0],
+                                             strlen(bad[i][0]), err,
+                                             sizeof(err)), 0);
+        assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)),
+                         -1);
+        if (strstr(err, bad[i][1]) == NULL) {
+            fail_msg("%s: \"%s\", expected \"%s\"", bad[i][0], err,
+                     bad[i][1]);
+        }
+    }
+
+    /* twice is refused as for any filter */
+    args = "limit=1&limit=2";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), -1);
+    assert_non_null(strstr(err, "given twice"));
+}
+
+
+static void
+links_are(const char *args, size_t limit, size_t offset, size_t total,
+    const char *expected)
+{
+    char             err[128], *links;
+    const char      *path = "/std/v1/students";
+    eg_pull_query_t  q;
+    eg_pull_page_t   page;
+
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    page.limit = limit;
+    page.offset = offset;
+
+    links = eg_pull_links(path, strlen(path), &q, &page, total);
+    assert_non_null(links);
+
+    if (strcmp(links, expected) != 0) {
+        fail_msg("%s limit %zu offset %zu total %zu:\n  %s\nexpected\n  %s",
+                 args, limit, offset, total, links, expected);
+    }
+
+    free(links);
+}
+
+
+#define L(o, rel)                                                            \
+    "</std/v1/students?school=2151049901&limit=2&offset=" #o ">; rel=\""   \
+    rel "\""
+
+static void
+test_links(void **state)
+{
+    char             err[128], *links;
+    const char      *path = "/std/v1/\xe4\xb8\x80 x";
+    eg_pull_query_t  q;
+    eg_pull_page_t   page;
+    const char      *args;
+
+    (void) state;
+
+    /* the first page of 5 by 2; the middle; the last; alone */
+    links_are("school=2151049901", 2, 0, 5,
+              L(0, "first") ", " L(2, "next") ", " L(4, "last"));
+    links_are("school=2151049901&offset=2&limit=2", 2, 2, 5,
+              L(0, "first") ", " L(0, "prev") ", " L(4, "next") ", "
+              L(4, "last"));
+    links_are("school=2151049901", 2, 4, 5,
+              L(0, "first") ", " L(2, "prev") ", " L(4, "last"));
+    links_are("school=2151049901", 2, 0, 2,
+              L(0, "first") ", " L(0, "last"));
+
+    /* pages off the grid: prev never below 0 */
+    links_are("school=2151049901", 2, 1, 5,
+              L(0, "first") ", " L(0, "prev") ", " L(3, "next") ", "
+              L(4, "last"));
+
+    /* past the end: prev is the last page; nothing at all: page 0 */
+    links_are("school=2151049901", 2, 40, 5,
+              L(0, "first") ", " L(4, "prev") ", " L(4, "last"));
+    links_are("school=2151049901", 2, 0, 0,
+              L(0, "first") ", " L(0, "last"));
+    links_are("school=2151049901", 2, 6, 0,
+              L(0, "first") ", " L(0, "prev") ", " L(0, "last"));
+
+    /* every filter kept, re-encoded; the path encoded but for '/' */
+    args = "a=%E4%B8%80+b%26c%3D&flag&limit=3&offset=3";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+
+    links = eg_pull_links(path, strlen(path), &q, &page, 7);
+    assert_non_null(links);
+    assert_string_equal(links,
+        "</std/v1/%E4%B8%80%20x?a=%E4%B8%80%20b%26c%3D&flag=&limit=3"
+        "&offset=0>; rel=\"first\", "
+        "</std/v1/%E4%B8%80%20x?a=%E4%B8%80%20b%26c%3D&flag=&limit=3"
+        "&offset=0>; rel=\"prev\", "
+        "</std/v1/%E4%B8%80%20x?a=%E4%B8%80%20b%26c%3D&flag=&limit=3"
+        "&offset=6>; rel=\"next\", "
+        "</std/v1/%E4%B8%80%20x?a=%E4%B8%80%20b%26c%3D&flag=&limit=3"
+        "&offset=6>; rel=\"last\"");
+    free(links);
+
+    /*
+     * A link of a page of 16 filters is a query the gateway takes: the
+     * paging arguments do not count as filters (found by
+     * fuzz_pull_query).
+     */
+    args = ".0d&.o&.1d&11.t&l...&dit.0d00.d&&.t&.1.t&.1&0.............&&"
+           "..d.&t&d_&1......&..&...d.d";
+    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(q.n, EG_PULL_PARAMS_MAX);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    links = eg_pull_links("/s", 2, &q, &page, 12336);
+    assert_non_null(links);
+    assert_non_null(strstr(links, "...d.d=&limit=100&offset=100>"));
+    *strchr(links, '>') = '\0';
+    assert_int_equal(eg_pull_query_parse(&q, links + 4, strlen(links + 4),
+                                         err, sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    assert_int_equal(q.n, EG_PULL_PARAMS_MAX);
+    free(links);
+
+    /* the largest query there can be fits */
+    q.n = 0;
+    page.limit = EG_PULL_LIMIT_MAX;
+    page.offset = EG_PULL_OFFSET_MAX;
+
+    for (q.n = 0; q.n < EG_PULL_PARAMS_MAX; q.n++) {
+        q.params[q.n].name = "abcdefghijabcdefghijabcdefghij.x";
+        q.params[q.n].value =
+            "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+            "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+    }
+
+    links = eg_pull_links(path, strlen(path), &q, &page, (size_t) -1);
+    assert_non_null(links);
+    assert_non_null(strstr(links, "rel=\"next\""));
+    assert_non_null(strstr(links, "&offset=1000001000>; rel=\"next\""));
+    free(links);
 }
 
 
@@ -548,7 +783,7 @@ static void
 test_render_json(void **state)
 {
     char              *text;
-    size_t             len;
+    size_t             len, total;
     json_t            *doc, *users, *cn, *t, *v;
     eg_pull_conf_t     conf;
     eg_pipe_result_t   res;
@@ -563,9 +798,10 @@ test_render_json(void **state)
     conf.format = EG_PULL_JSON;
     conf.observe = 1;
 
-    text = eg_pull_render(&conf, &res, &len);
+    text = eg_pull_render(&conf, &res, &len, &total);
     assert_non_null(text);
     assert_int_equal(len, strlen(text));
+    assert_int_equal(total, 2);
 
     doc = load(text);
     users = json_object_get(doc, "users");
@@ -607,7 +843,7 @@ test_render_json(void **state)
 
     /* the classes: the class's own report */
     conf.coll = "classes";
-    text = eg_pull_render(&conf, &res, &len);
+    text = eg_pull_render(&conf, &res, &len, &total);
     doc = load(text);
     assert_int_equal(json_array_size(json_object_get(doc, "classes")), 1);
     cn = json_object_get(json_object_get(doc, "metadata"), "cn");
@@ -647,7 +883,7 @@ test_render_xml(void **state)
 {
     render_state_t    *s = *state;
     char              *text;
-    size_t             len;
+    size_t             len, total;
     eg_pull_conf_t     conf;
     eg_pipe_result_t   res;
 
@@ -659,7 +895,7 @@ test_render_xml(void **state)
     conf.format = EG_PULL_XML;
     conf.schema = s->schema;
 
-    text = eg_pull_render(&conf, &res, &len);
+    text = eg_pull_render(&conf, &res, &len, &total);
     assert_non_null(text);
     assert_true(xml_valid(s->schema, text, len));
     assert_non_null(strstr(text, "<batch xmlns=\"urn:edugate:std:v1\">"));
@@ -678,7 +914,7 @@ test_render_xml(void **state)
     /* a record the schema refuses is left out, and counted */
     result(&res, "X-not-a-number");
 
-    text = eg_pull_render(&conf, &res, &len);
+    text = eg_pull_render(&conf, &res, &len, &total);
     assert_non_null(text);
     assert_true(xml_valid(s->schema, text, len));
     assert_null(strstr(text, "<item><id>" STU2));
@@ -688,8 +924,109 @@ test_render_xml(void **state)
 
     /* JSON has no schema to meet: both go */
     conf.format = EG_PULL_JSON;
-    text = eg_pull_render(&conf, &res, &len);
+    text = eg_pull_render(&conf, &res, &len, &total);
     assert_non_null(strstr(text, "\"returned\":2"));
+    free(text);
+
+    json_decref(res.forward);
+    eg_std_report_free(res.report);
+}
+
+
+/* a page of the collection; the report is still every page's */
+
+static void
+test_render_page(void **state)
+{
+    render_state_t    *s = *state;
+    char              *text;
+    size_t             len, total;
+    json_t            *doc, *users, *t;
+    eg_pull_conf_t     conf;
+    eg_pipe_result_t   res;
+
+    result(&res, "G510112201602182115");
+
+    memset(&conf, 0, sizeof(conf));
+    conf.coll = "students";
+    conf.vendor = "smartcampus";
+    conf.format = EG_PULL_JSON;
+    conf.observe = 1;
+
+    /* each page in the vendor's order: STU1, then STU2 */
+    conf.page.limit = 1;
+    conf.page.offset = 0;
+    text = eg_pull_render(&conf, &res, &len, &total);
+    assert_non_null(text);
+    assert_int_equal(total, 2);
+    doc = load(text);
+    users = json_object_get(doc, "users");
+    assert_int_equal(json_array_size(users), 1);
+    assert_string_equal(str_at(json_array_get(users, 0), "sourcedId"),
+                        STU1);
+    t = json_object_get(json_object_get(json_object_get(doc, "metadata"),
+                                        "cn"), "totals");
+    assert_int_equal(json_integer_value(json_object_get(t, "records")), 2);
+    assert_int_equal(json_integer_value(json_object_get(t, "returned")), 2);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(
+                         json_object_get(doc, "metadata"), "cn"),
+                         "violations")), 2);
+    json_decref(doc);
+    free(text);
+
+    conf.page.offset = 1;
+    text = eg_pull_render(&conf, &res, &len, &total);
+    doc = load(text);
+    users = json_object_get(doc, "users");
+    assert_int_equal(json_array_size(users), 1);
+    assert_string_equal(str_at(json_array_get(users, 0), "sourcedId"),
+                        STU2);
+    json_decref(doc);
+    free(text);
+
+    /* past the end: an empty collection, still counted */
+    conf.page.limit = 100;
+    conf.page.offset = 2;
+    text = eg_pull_render(&conf, &res, &len, &total);
+    assert_non_null(text);
+    assert_int_equal(total, 2);
+    doc = load(text);
+    users = json_object_get(doc, "users");
+    assert_true(json_is_array(users));
+    assert_int_equal(json_array_size(users), 0);
+    json_decref(doc);
+    free(text);
+
+    conf.page.offset = EG_PULL_OFFSET_MAX;
+    conf.page.limit = EG_PULL_LIMIT_MAX;
+    text = eg_pull_render(&conf, &res, &len, &total);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"users\":[]"));
+    free(text);
+
+    json_decref(res.forward);
+    eg_std_report_free(res.report);
+    result(&res, "X-not-a-number");
+
+    /* XML: what the schema refuses is on no page and in no count */
+    conf.format = EG_PULL_XML;
+    conf.schema = s->schema;
+    conf.page.limit = 1;
+    conf.page.offset = 0;
+    text = eg_pull_render(&conf, &res, &len, &total);
+    assert_non_null(text);
+    assert_int_equal(total, 1);
+    assert_true(xml_valid(s->schema, text, len));
+    assert_non_null(strstr(text, "<item><id>" STU1));
+    assert_non_null(strstr(text, "<omitted>1</omitted>"));
+    free(text);
+
+    conf.page.offset = 1;
+    text = eg_pull_render(&conf, &res, &len, &total);
+    assert_non_null(text);
+    assert_true(xml_valid(s->schema, text, len));
+    assert_null(strstr(text, "<item><id>"));
+    assert_non_null(strstr(text, "<ruleId>R02</ruleId>"));
     free(text);
 
     json_decref(res.forward);
@@ -705,11 +1042,14 @@ main(void)
         cmocka_unit_test(test_query_refused),
         cmocka_unit_test(test_accept),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_page_take),
+        cmocka_unit_test(test_links),
         cmocka_unit_test(test_split_name),
         cmocka_unit_test(test_oneroster_student),
         cmocka_unit_test(test_oneroster_entities),
         cmocka_unit_test(test_render_json),
         cmocka_unit_test(test_render_xml),
+        cmocka_unit_test(test_render_page),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
