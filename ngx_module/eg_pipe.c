@@ -20,7 +20,9 @@
  * with what it refers to in turn (a school's district, its city).  And
  * the records that share a value the rules compare ("f": 学籍号, 学号,
  * a student's enrollments).  Read-only; a find returns at most 100
- * records.
+ * records.  Every question is four arguments ("r", coll, id, ""), so
+ * that a big batch's questions go in pieces (a record two pieces both
+ * reach comes back twice: eg_pipe_known() keeps one).
  */
 static const char  eg_pipe_fetch_lua[] =
     "local refs = { parentId = 'same', orgId = 'orgs', schoolId = 'orgs',"
@@ -60,13 +62,12 @@ static const char  eg_pipe_fetch_lua[] =
     "while i <= #ARGV do\n"
     "  if ARGV[i] == 'r' then\n"
     "    get(ARGV[i + 1], ARGV[i + 2], 1)\n"
-    "    i = i + 3\n"
     "  else\n"
     "    local m = redis.call('SMEMBERS', 'eg:std:idx:' .. ARGV[i + 1]"
     " .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 3])\n"
     "    for j = 1, math.min(#m, 100) do get(ARGV[i + 1], m[j], 2) end\n"
-    "    i = i + 4\n"
     "  end\n"
+    "  i = i + 4\n"
     "end\n"
     "return out\n";
 
@@ -186,7 +187,8 @@ eg_pipe_fetch_args(json_t *records)
             if (id && (json_object_set_new(ids, id, json_true()) != 0
                        || json_array_append_new(args, json_string("r"))
                        || json_array_append_new(args, json_string(coll))
-                       || json_array_append_new(args, json_string(id))))
+                       || json_array_append_new(args, json_string(id))
+                       || json_array_append_new(args, json_string(""))))
             {
                 goto failed;
             }
@@ -322,7 +324,8 @@ eg_pipe_want(json_t *args, json_t *ids, const char *coll, const char *id)
     return json_object_set_new(ids, key, json_true())
            || json_array_append_new(args, json_string("r"))
            || json_array_append_new(args, json_string(coll))
-           || json_array_append_new(args, json_string(id));
+           || json_array_append_new(args, json_string(id))
+           || json_array_append_new(args, json_string(""));
 }
 
 
@@ -341,12 +344,17 @@ json_t *
 eg_pipe_known(size_t n, const char *const *values, const size_t *lens)
 {
     size_t        i;
-    json_t       *known, *list, *rec;
+    json_t       *known, *list, *rec, *seen;
+    const char   *id;
     json_error_t  err;
-    char          coll[32];
+    char          coll[32], key[128];
 
     known = json_object();
-    if (known == NULL) {
+    seen = json_object();
+
+    if (known == NULL || seen == NULL) {
+        json_decref(known);
+        json_decref(seen);
         return NULL;
     }
 
@@ -372,24 +380,48 @@ eg_pipe_known(size_t n, const char *const *values, const size_t *lens)
             continue;
         }
 
+        /* the same record reached by two pieces of the fetch */
+        id = json_string_value(json_object_get(rec, "id"));
+
+        if (id) {
+            snprintf(key, sizeof(key), "%s:%.80s", coll, id);
+
+            if (json_object_get(seen, key)) {
+                json_decref(rec);
+                continue;
+            }
+
+            if (json_object_set_new(seen, key, json_true()) != 0) {
+                json_decref(rec);
+                goto failed;
+            }
+        }
+
         list = json_object_get(known, coll);
 
         if (list == NULL) {
             list = json_array();
             if (json_object_set_new(known, coll, list) != 0) {
                 json_decref(rec);
-                json_decref(known);
-                return NULL;
+                goto failed;
             }
         }
 
         if (json_array_append_new(list, rec) != 0) {
-            json_decref(known);
-            return NULL;
+            goto failed;
         }
     }
 
+    json_decref(seen);
+
     return known;
+
+failed:
+
+    json_decref(seen);
+    json_decref(known);
+
+    return NULL;
 }
 
 

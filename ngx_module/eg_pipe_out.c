@@ -25,8 +25,11 @@
 
 /*
  * (op, key, a, b): "s" SET key a; "a" SADD key a; "h" HINCRBY key a b;
- * "hs" HSET key a b; "hd" HDEL key a.  One script, so that a batch is
- * stored whole or not at all.
+ * "hs" HSET key a b; "hd" HDEL key a.  A big batch's operations go in
+ * pieces (ngx_http_edugate_std_redis), so that Redis serves everyone
+ * else between them.  All but the counters can be done twice, and the
+ * counters come last: a push refused in the middle (503) and sent again
+ * stores what one push would and counts the batch once.
  */
 static const char  eg_pipe_store_lua[] =
     "for i = 1, #ARGV, 4 do\n"

@@ -541,6 +541,10 @@ eg_unify_assign_step(eg_unify_t *u, int level, eg_unify_step_t *step)
     step->argv = u->argv;
     step->argvlen = u->argvlen;
 
+    /* one id per record, whichever piece carries it */
+    step->head = 3;
+    step->stride = 4;
+
     return EG_UNIFY_COMMAND;
 }
 
@@ -594,6 +598,9 @@ eg_unify_lookup_step(eg_unify_t *u, eg_unify_step_t *step)
     step->argc = u->argc;
     step->argv = u->argv;
     step->argvlen = u->argvlen;
+
+    step->head = 1;
+    step->stride = 1;
 
     return EG_UNIFY_COMMAND;
 }

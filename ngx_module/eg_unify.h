@@ -45,10 +45,17 @@ typedef struct {
 } eg_unify_conf_t;
 
 
+/*
+ * A command may be sent in pieces: its first head arguments, then whole
+ * groups of stride arguments; the replies of the pieces, one after the
+ * other, are the reply of the command.
+ */
 typedef struct {
     size_t                argc;
     const char          **argv;
     size_t               *argvlen;
+    size_t                head;
+    size_t                stride;
 } eg_unify_step_t;
 
 

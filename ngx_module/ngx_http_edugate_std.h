@@ -166,6 +166,16 @@ typedef struct {
     unsigned                      vendor_answered:1;
     ngx_http_request_t           *vendor_sr;    /* all it outputs stays */
     ngx_uint_t                    vendor_status;
+
+    /* a Redis command sent in pieces (ngx_http_edugate_std_redis) */
+    const char                  **cmd_argv;
+    size_t                       *cmd_argvlen;
+    size_t                        cmd_argc;
+    size_t                        cmd_head;
+    size_t                        cmd_stride;
+    size_t                        cmd_pos;      /* of the next piece */
+    ngx_uint_t                    cmd_pieces;   /* sent so far */
+    unsigned                      cmd_own:1;    /* argv is ours to free */
 } ngx_http_edugate_std_ctx_t;
 
 
@@ -189,7 +199,7 @@ ngx_int_t ngx_http_edugate_std_post(ngx_http_request_t *r,
     ngx_uint_t next);
 ngx_int_t ngx_http_edugate_std_redis(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx, const char *script, json_t *args,
-    ngx_uint_t next);
+    size_t stride, ngx_uint_t next);
 ngx_int_t ngx_http_edugate_std_forward(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx);
 
@@ -202,9 +212,9 @@ void ngx_http_edugate_std_next(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_validate(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_seal(ngx_http_edugate_std_work_t *w);
 void ngx_http_edugate_std_answer(ngx_http_edugate_std_work_t *w);
-/* copies a reply of strings (and nils) for the next job */
+/* copies a reply of strings (and nils) for the next job, or appends it */
 ngx_int_t ngx_http_edugate_std_keep_reply(ngx_http_edugate_std_work_t *w,
-    void *reply);
+    void *reply, ngx_uint_t append);
 
 /* std_answer.c: refusals as JSON; nginx's 413 of a push in that shape */
 ngx_int_t ngx_http_edugate_std_limit_init(ngx_conf_t *cf);

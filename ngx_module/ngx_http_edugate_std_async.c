@@ -16,9 +16,18 @@
 #include "ngx_http_edugate_redis.h"
 
 
+/* bounds of one piece of a Redis command (ngx_http_edugate_std_redis) */
+#define NGX_HTTP_EDUGATE_STD_PIECE_ARGS   4096
+#define NGX_HTTP_EDUGATE_STD_PIECE_BYTES  (1024 * 1024)
+
+
 static void ngx_http_edugate_std_thread(void *data, ngx_log_t *log);
 static void ngx_http_edugate_std_done(ngx_event_t *ev);
 static void ngx_http_edugate_std_deadline(ngx_event_t *ev);
+static ngx_int_t ngx_http_edugate_std_piece(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx);
+static void ngx_http_edugate_std_command_done(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx);
 static void ngx_http_edugate_std_reply(ngx_http_request_t *r,
     redisReply *reply);
 static ngx_int_t ngx_http_edugate_std_forward_headers(ngx_http_request_t *r,
@@ -176,16 +185,22 @@ ngx_http_edugate_std_deadline(ngx_event_t *ev)
 
 /*
  * EVAL of script over args (a JSON array of strings), or, without a
- * script, the id mapping's own command.
+ * script, the id mapping's own command.  A command of many groups of
+ * arguments (stride of them each; 0: one command whatever its size) goes
+ * to Redis in pieces of whole groups: one script over a bulk batch would
+ * hold Redis, and with it every session lookup of every node, for
+ * seconds, and would outlast edugate_redis_timeout.  The pieces are
+ * sent one after the other and their replies kept one after the other,
+ * as the reply of the whole command; each group stands alone in the
+ * scripts, so a piece is as atomic as the groups need.
  */
 
 ngx_int_t
 ngx_http_edugate_std_redis(ngx_http_request_t *r,
     ngx_http_edugate_std_ctx_t *ctx, const char *script, json_t *args,
-    ngx_uint_t next)
+    size_t stride, ngx_uint_t next)
 {
     size_t                        i, argc, *argvlen;
-    ngx_int_t                     rc;
     const char                  **argv;
     ngx_http_edugate_std_work_t  *w;
 
@@ -195,15 +210,15 @@ ngx_http_edugate_std_redis(ngx_http_request_t *r,
         argc = w->step.argc;
         argv = w->step.argv;
         argvlen = w->step.argvlen;
+        ctx->cmd_head = w->step.head;
+        stride = w->step.stride;
 
     } else {
         argc = 3 + json_array_size(args);
-        argv = ngx_alloc(argc * sizeof(char *), r->connection->log);
-        argvlen = ngx_alloc(argc * sizeof(size_t), r->connection->log);
+        argv = ngx_palloc(r->pool, argc * sizeof(char *));
+        argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
 
         if (argv == NULL || argvlen == NULL) {
-            ngx_free(argv);
-            ngx_free(argvlen);
             ngx_http_edugate_std_finish(r, ctx,
                                         NGX_HTTP_INTERNAL_SERVER_ERROR,
                                         "internal_error", NULL);
@@ -222,17 +237,19 @@ ngx_http_edugate_std_redis(ngx_http_request_t *r,
         for (i = 0; i < 3; i++) {
             argvlen[i] = ngx_strlen(argv[i]);
         }
+
+        ctx->cmd_head = 3;
     }
 
-    rc = ngx_http_edugate_redis_call(r, ngx_http_edugate_std_reply,
-                                     (int) argc, argv, argvlen);
+    ctx->cmd_argv = argv;
+    ctx->cmd_argvlen = argvlen;
+    ctx->cmd_argc = argc;
+    ctx->cmd_stride = stride;
+    ctx->cmd_pos = ctx->cmd_head;
+    ctx->cmd_pieces = 0;
+    ctx->cmd_own = (script != NULL);
 
-    if (script) {
-        ngx_free(argv);
-        ngx_free(argvlen);
-    }
-
-    if (rc != NGX_OK) {
+    if (ngx_http_edugate_std_piece(r, ctx) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "edugate: registry_unavailable: redis is down, batch "
                       "%s cannot be mapped or stored", w->batch_id);
@@ -248,6 +265,90 @@ ngx_http_edugate_std_redis(ngx_http_request_t *r,
 }
 
 
+/* the next piece of the command: whole groups, within both bounds */
+
+static ngx_int_t
+ngx_http_edugate_std_piece(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx)
+{
+    size_t       i, n, end, group, bytes, gbytes, *lens;
+    ngx_int_t    rc;
+    const char **argv;
+
+    end = ctx->cmd_pos;
+
+    if (ctx->cmd_stride == 0) {
+        end = ctx->cmd_argc;
+    }
+
+    bytes = 0;
+
+    while (end < ctx->cmd_argc) {
+        group = ngx_min(ctx->cmd_stride, ctx->cmd_argc - end);
+        gbytes = 0;
+
+        for (i = 0; i < group; i++) {
+            gbytes += ctx->cmd_argvlen[end + i];
+        }
+
+        if (end > ctx->cmd_pos
+            && (end + group - ctx->cmd_pos > NGX_HTTP_EDUGATE_STD_PIECE_ARGS
+                || bytes + gbytes > NGX_HTTP_EDUGATE_STD_PIECE_BYTES))
+        {
+            break;
+        }
+
+        end += group;
+        bytes += gbytes;
+    }
+
+    n = ctx->cmd_head + end - ctx->cmd_pos;
+
+    argv = ngx_palloc(r->pool, n * sizeof(char *));
+    lens = ngx_palloc(r->pool, n * sizeof(size_t));
+
+    if (argv == NULL || lens == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(argv, ctx->cmd_argv, ctx->cmd_head * sizeof(char *));
+    ngx_memcpy(lens, ctx->cmd_argvlen, ctx->cmd_head * sizeof(size_t));
+    ngx_memcpy(argv + ctx->cmd_head, ctx->cmd_argv + ctx->cmd_pos,
+               (end - ctx->cmd_pos) * sizeof(char *));
+    ngx_memcpy(lens + ctx->cmd_head, ctx->cmd_argvlen + ctx->cmd_pos,
+               (end - ctx->cmd_pos) * sizeof(size_t));
+
+    /* hiredis has copied the arguments once the call returns */
+    rc = ngx_http_edugate_redis_call(r, ngx_http_edugate_std_reply, (int) n,
+                                     argv, lens);
+
+    ngx_pfree(r->pool, argv);
+    ngx_pfree(r->pool, lens);
+
+    ctx->cmd_pos = end;
+    ctx->cmd_pieces++;
+
+    return rc;
+}
+
+
+static void
+ngx_http_edugate_std_command_done(ngx_http_request_t *r,
+    ngx_http_edugate_std_ctx_t *ctx)
+{
+    if (ctx->cmd_own) {
+        ngx_pfree(r->pool, ctx->cmd_argv);
+        ngx_pfree(r->pool, ctx->cmd_argvlen);
+    }
+
+    ctx->cmd_argv = NULL;
+    ctx->cmd_argvlen = NULL;
+    ctx->cmd_argc = 0;
+    ctx->cmd_pos = 0;
+    ctx->cmd_own = 0;
+}
+
+
 static void
 ngx_http_edugate_std_reply(ngx_http_request_t *r, redisReply *reply)
 {
@@ -258,6 +359,7 @@ ngx_http_edugate_std_reply(ngx_http_request_t *r, redisReply *reply)
     ctx->waiting = 0;
 
     if (ctx->work == NULL) {
+        ngx_http_edugate_std_command_done(r, ctx);
         return;
     }
 
@@ -266,6 +368,7 @@ ngx_http_edugate_std_reply(ngx_http_request_t *r, redisReply *reply)
                       "edugate: registry_unavailable: batch %s: %s",
                       ctx->work->batch_id,
                       reply ? reply->str : "redis failed or timed out");
+        ngx_http_edugate_std_command_done(r, ctx);
         ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "registry_unavailable", NULL);
         return;
@@ -273,16 +376,36 @@ ngx_http_edugate_std_reply(ngx_http_request_t *r, redisReply *reply)
 
     /* the store script answers a count; the others strings */
     if (ctx->state != NGX_HTTP_EDUGATE_STD_ANSWER
-        && ngx_http_edugate_std_keep_reply(ctx->work, reply) != NGX_OK)
+        && ngx_http_edugate_std_keep_reply(ctx->work, reply,
+                                           ctx->cmd_pieces > 1)
+           != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "edugate: registry_error: batch %s: redis answered "
                       "something else than strings", ctx->work->batch_id);
+        ngx_http_edugate_std_command_done(r, ctx);
         ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "registry_error", NULL);
         return;
     }
 
+    if (ctx->cmd_pos < ctx->cmd_argc) {
+        if (ngx_http_edugate_std_piece(r, ctx) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "edugate: registry_unavailable: redis is down, "
+                          "batch %s cannot be mapped or stored",
+                          ctx->work->batch_id);
+            ngx_http_edugate_std_command_done(r, ctx);
+            ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "registry_unavailable", NULL);
+            return;
+        }
+
+        ctx->waiting = 1;
+        return;
+    }
+
+    ngx_http_edugate_std_command_done(r, ctx);
     ngx_http_edugate_std_run(r);
 }
 
@@ -536,7 +659,7 @@ ngx_http_edugate_std_shared_step(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        rc = ngx_http_edugate_std_redis(r, ctx, NULL, NULL,
+        rc = ngx_http_edugate_std_redis(r, ctx, NULL, NULL, 0,
                                         NGX_HTTP_EDUGATE_STD_REPLY);
         break;
 
@@ -547,7 +670,7 @@ ngx_http_edugate_std_shared_step(ngx_http_request_t *r,
 
     case NGX_HTTP_EDUGATE_STD_FETCH:
         rc = ngx_http_edugate_std_redis(r, ctx, eg_pipe_fetch_script(),
-                                        w->fetch,
+                                        w->fetch, 4,
                                         NGX_HTTP_EDUGATE_STD_CHECK);
         break;
 

@@ -357,7 +357,7 @@ ngx_http_edugate_std_pull_run(ngx_http_request_t *r)
             }
 
             if (ngx_http_edugate_std_redis(r, ctx, eg_pipe_store_script(),
-                                           w->res.counters,
+                                           w->res.counters, 4,
                                            NGX_HTTP_EDUGATE_STD_ANSWER)
                 != NGX_OK)
             {

@@ -20,7 +20,7 @@
  *   seal     those become deletions (and counted violations, marked
  *            copies in the store arguments); the batch is rendered
  *   forward  subrequest to the data center
- *   store    registry, crosswalk and counters, one Redis script
+ *   store    registry, crosswalk and counters, a Redis script
  *   answer   rendered in the thread pool, then sent
  *
  * A payload that cannot be read, or that the plugin refuses, is refused
@@ -504,8 +504,9 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
                 break;
             }
 
+            /* one group per collection, each whole: never in pieces */
             if (ngx_http_edugate_std_redis(r, ctx, eg_pipe_snapshot_script(),
-                                           w->res.snapshot,
+                                           w->res.snapshot, 0,
                                            NGX_HTTP_EDUGATE_STD_SEAL)
                 != NGX_OK)
             {
@@ -565,7 +566,8 @@ ngx_http_edugate_std_run(ngx_http_request_t *r)
             }
 
             if (ngx_http_edugate_std_redis(r, ctx, eg_pipe_store_script(),
-                                           args, NGX_HTTP_EDUGATE_STD_ANSWER)
+                                           args, 4,
+                                           NGX_HTTP_EDUGATE_STD_ANSWER)
                 != NGX_OK)
             {
                 return;
@@ -655,7 +657,8 @@ ngx_http_edugate_std_finish(ngx_http_request_t *r,
                       "edugate: %s: %s %s of \"%V\" refused whole: %s",
                       code, ctx->pull ? "pull" : "batch",
                       ctx->work->batch_id[0] ? ctx->work->batch_id : "-",
-                      vendor, detail ? detail : "");
+                      vendor, detail ? detail
+                                     : ngx_http_edugate_message(code, 1));
 
         /* a thread still holding the work frees it when it returns */
         if (ctx->work->busy) {

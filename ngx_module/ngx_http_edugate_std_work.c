@@ -536,31 +536,48 @@ ngx_http_edugate_std_answer(ngx_http_edugate_std_work_t *w)
 
 ngx_int_t
 ngx_http_edugate_std_keep_reply(ngx_http_edugate_std_work_t *w,
-    void *data)
+    void *data, ngx_uint_t append)
 {
-    size_t       i, n;
+    char       **vals;
+    size_t       i, n, have, *lens;
     redisReply  *reply = data, *e;
 
-    ngx_http_edugate_std_free_reply(w);
+    if (!append) {
+        ngx_http_edugate_std_free_reply(w);
+    }
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         return NGX_ERROR;
     }
 
-    n = reply->elements;
+    have = w->nvals;
+    n = have + reply->elements;
 
-    w->vals = ngx_alloc((n ? n : 1) * sizeof(char *), ngx_cycle->log);
-    w->lens = ngx_alloc((n ? n : 1) * sizeof(size_t), ngx_cycle->log);
+    vals = ngx_alloc((n ? n : 1) * sizeof(char *), ngx_cycle->log);
+    lens = ngx_alloc((n ? n : 1) * sizeof(size_t), ngx_cycle->log);
 
-    if (w->vals == NULL || w->lens == NULL) {
+    if (vals == NULL || lens == NULL) {
+        ngx_free(vals);
+        ngx_free(lens);
         return NGX_ERROR;
     }
 
-    ngx_memzero(w->vals, (n ? n : 1) * sizeof(char *));
+    ngx_memzero(vals, (n ? n : 1) * sizeof(char *));
+
+    if (have) {
+        ngx_memcpy(vals, w->vals, have * sizeof(char *));
+        ngx_memcpy(lens, w->lens, have * sizeof(size_t));
+    }
+
+    ngx_free(w->vals);
+    ngx_free(w->lens);
+
+    w->vals = vals;
+    w->lens = lens;
     w->nvals = n;
 
-    for (i = 0; i < n; i++) {
-        e = reply->element[i];
+    for (i = have; i < n; i++) {
+        e = reply->element[i - have];
         w->lens[i] = 0;
 
         if (e->type == REDIS_REPLY_NIL) {

@@ -84,9 +84,6 @@ http {
     log_format  std_bench  '$status $request_uri';
 
     edugate_redis        127.0.0.1:@REDIS_PORT@;
-    # the registry's scripts over the 150 000 students of the 50 MB
-    # roster take seconds: the default deadline of 1s would refuse it
-    edugate_redis_timeout  30s;
     edugate_issuer       @ISSUER@;
     edugate_signing_key  @SIGNING_KEY@;
     edugate_plugin       smartcampus @PLUGIN_DIR@/smartcampus.so

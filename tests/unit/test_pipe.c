@@ -925,6 +925,45 @@ test_bad_replies(void **state)
 }
 
 
+/*
+ * The fetch goes in pieces: a record two pieces reach comes back twice
+ * and is known once; a record without an id is kept as it is.
+ */
+static void
+test_known_twice(void **state)
+{
+    size_t       i;
+    json_t      *known;
+    const char  *vals[] = {
+        "orgs", "{\"id\":\"a\",\"level\":\"district\"}",
+        "classes", "{\"id\":\"a\"}",
+        "orgs", "{\"id\":\"a\",\"level\":\"district\"}",
+        "orgs", "{\"id\":\"b\"}",
+        "orgs", "{\"name\":\"no id\"}",
+        "nothing", "{\"id\":\"c\"}",
+        "orgs", "not json"
+    };
+    size_t       lens[sizeof(vals) / sizeof(vals[0])];
+
+    (void) state;
+
+    for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        lens[i] = strlen(vals[i]);
+    }
+
+    known = eg_pipe_known(sizeof(vals) / sizeof(vals[0]), vals, lens);
+    assert_non_null(known);
+
+    assert_int_equal(json_array_size(json_object_get(known, "orgs")), 3);
+    assert_int_equal(json_array_size(json_object_get(known, "classes")), 1);
+    assert_null(json_object_get(known, "nothing"));
+    assert_string_equal(json_string_value(json_object_get(
+        json_array_get(json_object_get(known, "orgs"), 1), "id")), "b");
+
+    json_decref(known);
+}
+
+
 int
 main(void)
 {
@@ -938,6 +977,7 @@ main(void)
         cmocka_unit_test(test_long_vendor_id),
         cmocka_unit_test(test_vendor_b),
         cmocka_unit_test(test_bad_replies),
+        cmocka_unit_test(test_known_twice),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
