@@ -350,8 +350,14 @@ ngx_http_edugate_std_pull_run(ngx_http_request_t *r)
             break;
 
         case NGX_HTTP_EDUGATE_STD_STORE:
-            /* the counters only: a pull teaches the registry no record */
-            if (json_array_size(w->res.counters) == 0) {
+            /*
+             * The counters only: a pull teaches the registry no record.
+             * Every page is a pull of the whole collection: a client
+             * walking through the pages counts once, at the first.
+             */
+            if (json_array_size(w->res.counters) == 0
+                || w->pull.page.offset > 0)
+            {
                 ctx->state = NGX_HTTP_EDUGATE_STD_ANSWER;
                 break;
             }

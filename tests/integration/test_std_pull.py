@@ -381,7 +381,8 @@ def test_observe_returns_all(pull_gateway, client, redis):
 
 
 def test_counters_move(pull_gateway, client, redis, login):
-    """Each pull counts for its vendor and school, as a push does."""
+    """Each pull counts for its vendor and school, as a push does; the
+    pages after the first of a paged pull do not count again."""
     W.seed_district(redis)
     n = pull_gateway()
     c = client(n)
@@ -393,12 +394,19 @@ def test_counters_move(pull_gateway, client, redis, login):
     h = {k.decode(): int(v) for k, v in redis.client().hgetall(key).items()}
     assert h["batches"] == 2 and h["R02:E"] == 2 and h["R06:E"] == 2
 
+    # the pages after the first are the same pull again: not counted
+    assert pull(c, STUDENTS + "&limit=1").status == 200
+    assert pull(c, STUDENTS + "&limit=1&offset=1").status == 200
+    assert pull(c, STUDENTS + "&limit=1&offset=5").status == 200
+    h = {k.decode(): int(v) for k, v in redis.client().hgetall(key).items()}
+    assert h["batches"] == 3 and h["R02:E"] == 3 and h["R06:E"] == 3
+
     a = client(n)
     assert login(a, *ITADMIN).status == 302
     r = a.get("/edugate/conformance?vendor=smartcampus",
               headers={"Accept": "application/json"})
     assert r.status == 200, r.text
-    assert r.json()["vendors"][0]["rules"]["R02:E"] == 2
+    assert r.json()["vendors"][0]["rules"]["R02:E"] == 3
 
 
 def test_policy(pull_gateway, client, login, redis):
