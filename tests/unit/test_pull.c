@@ -190,6 +190,18 @@ test_escape(void **state)
 }
 
 
+/* a query that parses, its paging arguments taken */
+static void
+take(eg_pull_query_t *q, eg_pull_page_t *page, const char *args)
+{
+    char  err[128];
+
+    assert_int_equal(eg_pull_query_parse(q, args, strlen(args), err,
+                                         sizeof(err)), 0);
+    assert_int_equal(eg_pull_page_take(q, page, err, sizeof(err)), 0);
+}
+
+
 static void
 test_page_take(void **state)
 {
@@ -222,9 +234,7 @@ test_page_take(void **state)
 
     /* absent: OneRoster's defaults; nothing taken */
     args = "school=1&semester=2";
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
     assert_int_equal(page.limit, EG_PULL_LIMIT_DEFAULT);
     assert_int_equal(page.limit, 100);
     assert_int_equal(page.offset, 0);
@@ -232,9 +242,7 @@ test_page_take(void **state)
 
     /* taken out wherever they are; the filters keep their order */
     args = "limit=7&school=1&offset=14&semester=2&x=3";
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
     assert_int_equal(page.limit, 7);
     assert_int_equal(page.offset, 14);
     assert_int_equal(q.n, 3);
@@ -244,25 +252,19 @@ test_page_take(void **state)
 
     /* the bounds themselves pass; percent-escaped digits are digits */
     args = "limit=1000&offset=1000000000";
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
     assert_int_equal(page.limit, 1000);
     assert_int_equal(page.offset, 1000000000);
     assert_int_equal(q.n, 0);
 
     args = "limit=%31&offset=007";
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
     assert_int_equal(page.limit, 1);
     assert_int_equal(page.offset, 7);
 
     /* names are case-sensitive: LIMIT is a filter like any other */
     args = "LIMIT=5";
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
     assert_int_equal(page.limit, 100);
     assert_int_equal(q.n, 1);
 
@@ -291,14 +293,12 @@ static void
 links_are(const char *args, size_t limit, size_t offset, size_t total,
     const char *expected)
 {
-    char             err[128], *links;
+    char            *links;
     const char      *path = "/std/v1/students";
     eg_pull_query_t  q;
     eg_pull_page_t   page;
 
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
     page.limit = limit;
     page.offset = offset;
 
@@ -355,9 +355,7 @@ test_links(void **state)
 
     /* every filter kept, re-encoded; the path encoded but for '/' */
     args = "a=%E4%B8%80+b%26c%3D&flag&limit=3&offset=3";
-    assert_int_equal(eg_pull_query_parse(&q, args, strlen(args), err,
-                                         sizeof(err)), 0);
-    assert_int_equal(eg_pull_page_take(&q, &page, err, sizeof(err)), 0);
+    take(&q, &page, args);
 
     links = eg_pull_links(path, strlen(path), &q, &page, 7);
     assert_non_null(links);
