@@ -7,29 +7,19 @@ next push and pull.  edugate_plugin_crash_limit counts these crashes like
 any other and disables the plugin's locations (503 plugin_disabled)."""
 
 import http.client
-import time
 
 import pytest
 
 from expect import expect_error, expect_log
 from servers import DEMO_STD_CLIENTS, std_pull_conf
 from test_bearer import keys  # noqa: F401  (fixture)
+from test_plugin_isolation import wait_new_worker
 from test_std_pull import backend  # noqa: F401  (fixture)
 from std_world import std_gateway  # noqa: F401  (fixture)
 import std_world as W
 
 SECRET = "badrecord-secret-demo"
 JSON = {"Accept": "application/json"}
-
-
-def new_worker(n, old, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pids = n.worker_pids()
-        if pids and not pids & old:
-            return pids
-        time.sleep(0.05)
-    raise AssertionError("no new worker within %ds" % timeout)
 
 
 def gateway(std_gateway, test_plugin, srv):  # noqa: F811
@@ -68,7 +58,7 @@ def crash(n, c, method, path, headers, body=None):
             c.post(path, body, "application/json", headers=headers)
         else:
             c.get(path, headers=headers)
-    return new_worker(n, old)
+    return wait_new_worker(n, old)
 
 
 @pytest.mark.expected_problems(r"exited on signal 11")
