@@ -250,11 +250,6 @@ ngx_http_edugate_std_redis(ngx_http_request_t *r,
     ctx->cmd_own = (script != NULL);
 
     if (ngx_http_edugate_std_piece(r, ctx) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "edugate: registry_unavailable: redis is down, batch "
-                      "%s cannot be mapped or stored", w->batch_id);
-        ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "registry_unavailable", NULL);
         return NGX_ERROR;
     }
 
@@ -265,7 +260,10 @@ ngx_http_edugate_std_redis(ngx_http_request_t *r,
 }
 
 
-/* the next piece of the command: whole groups, within both bounds */
+/*
+ * The next piece of the command: whole groups, within both bounds.  When
+ * it cannot be sent, the batch is refused (503) here.
+ */
 
 static ngx_int_t
 ngx_http_edugate_std_piece(ngx_http_request_t *r,
@@ -308,7 +306,8 @@ ngx_http_edugate_std_piece(ngx_http_request_t *r,
     lens = ngx_palloc(r->pool, n * sizeof(size_t));
 
     if (argv == NULL || lens == NULL) {
-        return NGX_ERROR;
+        rc = NGX_ERROR;
+        goto failed;
     }
 
     ngx_memcpy(argv, ctx->cmd_argv, ctx->cmd_head * sizeof(char *));
@@ -328,7 +327,20 @@ ngx_http_edugate_std_piece(ngx_http_request_t *r,
     ctx->cmd_pos = end;
     ctx->cmd_pieces++;
 
-    return rc;
+    if (rc == NGX_OK) {
+        return NGX_OK;
+    }
+
+failed:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "edugate: registry_unavailable: redis is down, batch %s "
+                  "cannot be mapped or stored", ctx->work->batch_id);
+    ngx_http_edugate_std_command_done(r, ctx);
+    ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "registry_unavailable", NULL);
+
+    return NGX_ERROR;
 }
 
 
@@ -391,13 +403,6 @@ ngx_http_edugate_std_reply(ngx_http_request_t *r, redisReply *reply)
 
     if (ctx->cmd_pos < ctx->cmd_argc) {
         if (ngx_http_edugate_std_piece(r, ctx) != NGX_OK) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "edugate: registry_unavailable: redis is down, "
-                          "batch %s cannot be mapped or stored",
-                          ctx->work->batch_id);
-            ngx_http_edugate_std_command_done(r, ctx);
-            ngx_http_edugate_std_finish(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "registry_unavailable", NULL);
             return;
         }
 
